@@ -1,0 +1,78 @@
+"""Async client of Schneider Electric's EcoStruxure cloud APIs.
+
+Free of Home Assistant imports, so it can be published as a library of its own.
+"""
+
+from .client import FacilityExpertClient
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    CannotConnectError,
+    EcoStruxureError,
+    FieldError,
+    ForbiddenError,
+    InvalidRequestError,
+    InvalidResponseError,
+    NotFoundError,
+    OperationDisabledError,
+    RateLimitedError,
+    RequestTimeoutError,
+    Secret,
+    ServerError,
+)
+from .models import (
+    Address,
+    Alarm,
+    AlarmStatus,
+    AlarmType,
+    Asset,
+    AssetType,
+    ConnectionStatus,
+    Gateway,
+    Interval,
+    LatestValue,
+    Measurement,
+    Quantity,
+    Series,
+    Severity,
+    Site,
+    SiteDetail,
+    TimeSeriesPoint,
+)
+from .transport import RetryPolicy
+
+__all__ = [
+    "Address",
+    "Alarm",
+    "AlarmStatus",
+    "AlarmType",
+    "ApiError",
+    "Asset",
+    "AssetType",
+    "AuthenticationError",
+    "CannotConnectError",
+    "ConnectionStatus",
+    "EcoStruxureError",
+    "FacilityExpertClient",
+    "FieldError",
+    "ForbiddenError",
+    "Gateway",
+    "Interval",
+    "InvalidRequestError",
+    "InvalidResponseError",
+    "LatestValue",
+    "Measurement",
+    "NotFoundError",
+    "OperationDisabledError",
+    "Quantity",
+    "RateLimitedError",
+    "RequestTimeoutError",
+    "RetryPolicy",
+    "Secret",
+    "Series",
+    "ServerError",
+    "Severity",
+    "Site",
+    "SiteDetail",
+    "TimeSeriesPoint",
+]

@@ -1,0 +1,185 @@
+"""Async client of the EcoStruxure Facility Expert Data API."""
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Final
+from urllib.parse import quote
+
+import aiohttp
+
+from . import paths
+from .models import Alarm, AlarmStatus, Asset, Interval, LatestValue, Series, Site, SiteDetail
+from .parsing import (
+    Page,
+    parse_alarms_page,
+    parse_assets,
+    parse_latest_values,
+    parse_series_page,
+    parse_site_detail,
+    parse_sites_page,
+)
+from .transport import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, HttpTransport, QueryParams, RetryPolicy
+
+# A service that keeps answering with full pages must not keep a caller looping for ever.
+_MAX_PAGES: Final = 1000
+
+
+def _site_path(template: str, site_id: str) -> str:
+    # Ids are opaque: one containing "/" or "?" must stay one path segment.
+    return template.format(site_id=quote(site_id, safe=""))
+
+
+def _timestamp(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("Timestamps sent to the service must be timezone-aware")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class FacilityExpertClient:
+    """One Facility Expert account: a subscription key and a technical token.
+
+    The caller owns the aiohttp session (Home Assistant passes its shared one). Requests of
+    one client never exceed `max_concurrency` at a time (at most the service's limit of 10).
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        subscription_key: str,
+        technical_token: str,
+        *,
+        base_url: str = paths.DEFAULT_BASE_URL,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+        request_timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        page_size: int = paths.PAGE_LIMIT_MAX,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        """Create a client; nothing is sent until an operation is called."""
+        if not 1 <= page_size <= paths.PAGE_LIMIT_MAX:
+            raise ValueError(f"page_size must be between 1 and {paths.PAGE_LIMIT_MAX}")
+        self._page_size = page_size
+        extra = {"sleep": sleep} if sleep is not None else {}
+        self._transport = HttpTransport(
+            session,
+            base_url,
+            {
+                paths.HEADER_SUBSCRIPTION_KEY: subscription_key,
+                paths.HEADER_TECHNICAL_TOKEN: technical_token,
+            },
+            max_concurrency=max_concurrency,
+            request_timeout=request_timeout,
+            retry=retry,
+            **extra,
+        )
+
+    def __repr__(self) -> str:
+        """Describe the client without its secrets."""
+        return f"FacilityExpertClient(base_url={self._transport.base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The service's base URL, without a trailing slash."""
+        return self._transport.base_url
+
+    async def _all_pages[T](
+        self, path: str, params: QueryParams, parse: Callable[[object], Page[T]]
+    ) -> list[T]:
+        """Follow offset/limit pagination until the reported total (or an empty page)."""
+        items: list[T] = []
+        offset = 0
+        for _ in range(_MAX_PAGES):
+            page = parse(
+                await self._transport.get_json(
+                    path,
+                    [*params, ("offset", str(offset)), ("limit", str(self._page_size))],
+                )
+            )
+            items.extend(page.items)
+            offset += self._page_size
+            if not page.items or page.total_count is None or offset >= page.total_count:
+                break
+        return items
+
+    async def list_sites(self) -> list[Site]:
+        """Return every site the technical token grants access to."""
+        return await self._all_pages(paths.SITES, (), parse_sites_page)
+
+    async def get_site(self, site_id: str) -> SiteDetail:
+        """Return one site with its gateways and their communication status."""
+        return parse_site_detail(await self._transport.get_json(_site_path(paths.SITE, site_id)))
+
+    async def list_assets(self, site_id: str) -> list[Asset]:
+        """Return a site's whole asset topology, flat; `parent_id` forms the tree."""
+        return parse_assets(await self._transport.get_json(_site_path(paths.ASSETS, site_id)))
+
+    async def get_latest_values(
+        self, site_id: str, asset_ids: Sequence[str] = ()
+    ) -> list[LatestValue]:
+        """Return the last value of every measurement of a site (or of the given assets)."""
+        return parse_latest_values(
+            await self._transport.get_json(
+                _site_path(paths.LATEST_VALUES, site_id),
+                [("assetId", asset_id) for asset_id in asset_ids],
+            )
+        )
+
+    async def get_time_series(
+        self,
+        site_id: str,
+        measurement_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        interval: Interval | str = Interval.HOUR,
+    ) -> list[Series]:
+        """Values of the measurements in [start, end), all pages, any number of measurements.
+
+        The service takes at most 20 measurements a call: more are requested in batches, and
+        the pages of a measurement are joined into one series.
+        """
+        path = _site_path(paths.TIME_SERIES, site_id)
+        window = [("from", _timestamp(start)), ("to", _timestamp(end)), ("interval", interval)]
+        joined: dict[str, Series] = {}
+        step = paths.TIME_SERIES_MAX_MEASUREMENTS
+        for first in range(0, len(measurement_ids), step):
+            batch = [("measurementId", mid) for mid in measurement_ids[first : first + step]]
+            cursor: str | None = None
+            seen_cursors: set[str] = set()
+            for _ in range(_MAX_PAGES):
+                page = parse_series_page(
+                    await self._transport.get_json(
+                        path, [*batch, *window, *([("cursor", cursor)] if cursor else [])]
+                    )
+                )
+                for part in page.series:
+                    known = joined.get(part.measurement_id)
+                    joined[part.measurement_id] = (
+                        part
+                        if known is None
+                        else Series(
+                            part.measurement_id,
+                            known.points + part.points,
+                            part.unit or known.unit,
+                            part.interval or known.interval,
+                        )
+                    )
+                cursor = page.next_cursor
+                if cursor is None or cursor in seen_cursors:
+                    break
+                seen_cursors.add(cursor)
+        return list(joined.values())
+
+    async def list_alarms(
+        self,
+        site_id: str,
+        status: AlarmStatus | str = AlarmStatus.ACTIVE,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[Alarm]:
+        """Return a site's alarms, newest first: active ones by default, all pages."""
+        params: list[tuple[str, str]] = [("status", status)]
+        if start is not None:
+            params.append(("from", _timestamp(start)))
+        if end is not None:
+            params.append(("to", _timestamp(end)))
+        return await self._all_pages(_site_path(paths.ALARMS, site_id), params, parse_alarms_page)

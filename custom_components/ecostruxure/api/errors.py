@@ -1,0 +1,117 @@
+"""The client's exceptions: one hierarchy for every documented status and reason.
+
+Messages are built from the status and the problem's title and detail, never from a secret,
+so they are safe to log and to show in Home Assistant.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Secret(StrEnum):
+    """The two independent secrets the Facility Expert Data API requires."""
+
+    SUBSCRIPTION_KEY = "subscription_key"
+    TECHNICAL_TOKEN = "technical_token"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One entry of a problem's `errors` list: which parameter, and why."""
+
+    name: str
+    reason: str
+
+
+class EcoStruxureError(Exception):
+    """Base class of every error raised by the client."""
+
+
+class CannotConnectError(EcoStruxureError):
+    """The service could not be reached, or the connection broke mid-response."""
+
+
+class RequestTimeoutError(CannotConnectError):
+    """The service did not answer within the request timeout."""
+
+
+class InvalidResponseError(EcoStruxureError):
+    """The service answered with a body that is not JSON or not of the expected shape."""
+
+
+class ApiError(EcoStruxureError):
+    """The service answered with an error status (RFC 7807 problem details when it could)."""
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        detail: str | None = None,
+        errors: tuple[FieldError, ...] = (),
+        retry_after: float | None = None,
+    ) -> None:
+        """Keep the parts of the problem a caller may act on."""
+        self.status = status
+        self.reason = reason
+        self.detail = detail
+        self.errors = errors
+        self.retry_after = retry_after
+        message = f"HTTP {status} {reason}"
+        if detail:
+            message += f": {detail}"
+        if errors:
+            message += " (" + "; ".join(f"{e.name}: {e.reason}" for e in errors) + ")"
+        super().__init__(message)
+
+
+class AuthenticationError(ApiError):
+    """401: a secret is missing, wrong or revoked; `secret` says which when the service does."""
+
+    @property
+    def secret(self) -> Secret | None:
+        """Which of the two secrets the service rejected, if its answer says so."""
+        # The reason (APIKeyInvalid, APIKeyMissing) names no secret: read the explanation.
+        words = " ".join(
+            [self.detail or "", *(f"{e.name} {e.reason}" for e in self.errors)]
+        ).lower()
+        subscription = "subscription" in words or "authorization" in words
+        token = "token" in words or "apikey" in words
+        if subscription and not token:
+            return Secret.SUBSCRIPTION_KEY
+        if token and not subscription:
+            return Secret.TECHNICAL_TOKEN
+        return None
+
+
+class ForbiddenError(ApiError):
+    """403: no access (Forbidden, UserDisabled, WrongDatacenter)."""
+
+    @property
+    def account_disabled(self) -> bool:
+        """The account behind the token is disabled."""
+        return self.reason.lower() == "userdisabled"
+
+    @property
+    def wrong_datacenter(self) -> bool:
+        """The token belongs to another data center than the base URL's."""
+        return self.reason.lower() == "wrongdatacenter"
+
+
+class NotFoundError(ApiError):
+    """404: the site or resource does not exist (any more)."""
+
+
+class RateLimitedError(ApiError):
+    """429: too many simultaneous connections; `retry_after` is in seconds when given."""
+
+
+class OperationDisabledError(ApiError):
+    """503 ComplianceRelated: the operation has been disabled for this account."""
+
+
+class ServerError(ApiError):
+    """5xx: a fault on the service's side."""
+
+
+class InvalidRequestError(ApiError):
+    """Another 4xx: a bad parameter or a bug in the request."""

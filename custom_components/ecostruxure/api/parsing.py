@@ -1,0 +1,362 @@
+"""Defensive parsers from decoded JSON to the models.
+
+The field names are inferred, so every parser accepts what a careful reading of the contract
+allows: unknown fields are ignored, optional fields may be missing or null or of the wrong
+type (then treated as missing), ids may be numbers (kept as strings), lists may arrive bare or
+wrapped. A malformed item is skipped and logged, keeping the rest; a body whose overall shape
+is wrong raises InvalidResponseError. No other exception escapes.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+import logging
+import math
+from typing import cast
+
+from .errors import FieldError, InvalidResponseError
+from .models import (
+    Address,
+    Alarm,
+    Asset,
+    ConnectionStatus,
+    Gateway,
+    LatestValue,
+    Measurement,
+    Series,
+    Site,
+    SiteDetail,
+    TimeSeriesPoint,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+type JsonObject = Mapping[str, object]
+
+
+class _MalformedItemError(Exception):
+    """An item lacks a required field; it is skipped."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page[T]:
+    """One page of a paginated list and the total the service reports, if any."""
+
+    items: list[T]
+    total_count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPage:
+    """One page of the time-series operation."""
+
+    series: list[Series]
+    next_cursor: str | None
+
+
+# --- field readers ----------------------------------------------------------------------
+
+
+def _required_id(obj: JsonObject, name: str) -> str:
+    value = obj.get(name)
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise _MalformedItemError(f"{name} missing or not an id")
+
+
+def _required_str(obj: JsonObject, name: str) -> str:
+    value = obj.get(name)
+    if isinstance(value, str) and value:
+        return value
+    raise _MalformedItemError(f"{name} missing or not a string")
+
+
+def _optional_str(obj: JsonObject, name: str) -> str | None:
+    value = obj.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def _optional_id(obj: JsonObject, name: str) -> str | None:
+    try:
+        return _required_id(obj, name)
+    except _MalformedItemError:
+        return None
+
+
+def _optional_float(obj: JsonObject, name: str) -> float | None:
+    value = obj.get(name)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _optional_bool(obj: JsonObject, name: str) -> bool | None:
+    value = obj.get(name)
+    return value if isinstance(value, bool) else None
+
+
+def _optional_int(obj: JsonObject, name: str) -> int | None:
+    value = obj.get(name)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """Parse an ISO 8601 timestamp to an aware datetime (naive ones are taken as UTC)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _required_datetime(obj: JsonObject, name: str) -> datetime:
+    parsed = parse_datetime(obj.get(name))
+    if parsed is None:
+        raise _MalformedItemError(f"{name} missing or not an ISO 8601 timestamp")
+    return parsed
+
+
+def _optional_datetime(obj: JsonObject, name: str) -> datetime | None:
+    return parse_datetime(obj.get(name))
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(item for item in value if isinstance(item, str) and item)
+
+
+# --- containers -------------------------------------------------------------------------
+
+
+def _object(payload: object, what: str) -> JsonObject:
+    if not isinstance(payload, dict):
+        raise InvalidResponseError(f"Expected a JSON object for {what}")
+    return cast(JsonObject, payload)
+
+
+def _list(payload: object, key: str) -> list[object]:
+    """Return the items of a list that arrives wrapped (`{key: [...]}`) or bare (`[...]`)."""
+    if isinstance(payload, list):
+        return payload
+    if isinstance(payload, dict):
+        items = payload.get(key)
+        if isinstance(items, list):
+            return items
+    raise InvalidResponseError(f"Expected a list of {key}")
+
+
+def _parse_items[T](raw: list[object], kind: str, parse: Callable[[JsonObject], T]) -> list[T]:
+    parsed: list[T] = []
+    for item in raw:
+        if not isinstance(item, dict):
+            _LOGGER.debug("Ignoring a %s that is not a JSON object", kind)
+            continue
+        try:
+            parsed.append(parse(cast(JsonObject, item)))
+        except _MalformedItemError as err:
+            _LOGGER.debug("Ignoring a malformed %s: %s", kind, err)
+    return parsed
+
+
+def _total(payload: object) -> int | None:
+    return (
+        _optional_int(cast(JsonObject, payload), "totalCount")
+        if isinstance(payload, dict)
+        else None
+    )
+
+
+# --- resources --------------------------------------------------------------------------
+
+
+def _address(value: object) -> Address:
+    if not isinstance(value, dict):
+        return Address()
+    obj = cast(JsonObject, value)
+    return Address(
+        street=_optional_str(obj, "street"),
+        city=_optional_str(obj, "city"),
+        zip_code=_optional_str(obj, "zipCode"),
+        country=_optional_str(obj, "country"),
+    )
+
+
+def _site(obj: JsonObject) -> Site:
+    site_id = _required_id(obj, "id")
+    return Site(
+        id=site_id,
+        name=_optional_str(obj, "name") or site_id,
+        address=_address(obj.get("address")),
+        time_zone=_optional_str(obj, "timeZone"),
+        latitude=_optional_float(obj, "latitude"),
+        longitude=_optional_float(obj, "longitude"),
+        connection_status=_optional_str(obj, "connectionStatus") or ConnectionStatus.UNKNOWN,
+        last_communication=_optional_datetime(obj, "lastCommunication"),
+    )
+
+
+def _gateway(obj: JsonObject) -> Gateway:
+    gateway_id = _required_id(obj, "id")
+    return Gateway(
+        id=gateway_id,
+        name=_optional_str(obj, "name") or gateway_id,
+        model=_optional_str(obj, "model"),
+        serial_number=_optional_str(obj, "serialNumber"),
+        firmware_version=_optional_str(obj, "firmwareVersion"),
+        connection_status=_optional_str(obj, "connectionStatus") or ConnectionStatus.UNKNOWN,
+        last_communication=_optional_datetime(obj, "lastCommunication"),
+    )
+
+
+def _measurement(obj: JsonObject) -> Measurement:
+    measurement_id = _required_id(obj, "id")
+    return Measurement(
+        id=measurement_id,
+        name=_optional_str(obj, "name") or measurement_id,
+        quantity=_required_str(obj, "quantity"),
+        unit=_optional_str(obj, "unit"),
+        phase=_optional_str(obj, "phase"),
+        context=_optional_str(obj, "context"),
+    )
+
+
+def _asset(obj: JsonObject) -> Asset:
+    asset_id = _required_id(obj, "id")
+    measurements = obj.get("measurements")
+    return Asset(
+        id=asset_id,
+        name=_optional_str(obj, "name") or asset_id,
+        type=_optional_str(obj, "type") or "unknown",
+        parent_id=_optional_id(obj, "parentId"),
+        functional_name=_optional_str(obj, "functionalName"),
+        manufacturer=_optional_str(obj, "manufacturer"),
+        model=_optional_str(obj, "model"),
+        commercial_reference=_optional_str(obj, "commercialReference"),
+        serial_number=_optional_str(obj, "serialNumber"),
+        firmware_version=_optional_str(obj, "firmwareVersion"),
+        gateway_id=_optional_id(obj, "gatewayId"),
+        measurements=tuple(
+            _parse_items(measurements, "measurement", _measurement)
+            if isinstance(measurements, list)
+            else ()
+        ),
+        alarm_types=_strings(obj.get("alarmTypes")),
+    )
+
+
+def _latest_value(obj: JsonObject) -> LatestValue:
+    return LatestValue(
+        measurement_id=_required_id(obj, "measurementId"),
+        timestamp=_required_datetime(obj, "timestamp"),
+        value=_optional_float(obj, "value"),
+        asset_id=_optional_id(obj, "assetId"),
+    )
+
+
+def _point(obj: JsonObject) -> TimeSeriesPoint:
+    return TimeSeriesPoint(
+        timestamp=_required_datetime(obj, "timestamp"), value=_optional_float(obj, "value")
+    )
+
+
+def _series(obj: JsonObject) -> Series:
+    values = obj.get("values")
+    points = _parse_items(values, "time-series point", _point) if isinstance(values, list) else []
+    return Series(
+        measurement_id=_required_id(obj, "measurementId"),
+        points=tuple(sorted(points, key=lambda point: point.timestamp)),
+        unit=_optional_str(obj, "unit"),
+        interval=_optional_str(obj, "interval"),
+    )
+
+
+def _alarm(obj: JsonObject) -> Alarm:
+    return Alarm(
+        id=_required_id(obj, "id"),
+        asset_id=_required_id(obj, "assetId"),
+        type=_required_str(obj, "type"),
+        activated_at=_required_datetime(obj, "activatedAt"),
+        site_id=_optional_id(obj, "siteId"),
+        severity=_optional_str(obj, "severity"),
+        label=_optional_str(obj, "label"),
+        message=_optional_str(obj, "message"),
+        cleared_at=_optional_datetime(obj, "clearedAt"),
+        acknowledged=_optional_bool(obj, "acknowledged"),
+    )
+
+
+# --- public parsers, one per operation --------------------------------------------------
+
+
+def parse_sites_page(payload: object) -> Page[Site]:
+    """Parse a page of the site list."""
+    return Page(_parse_items(_list(payload, "sites"), "site", _site), _total(payload))
+
+
+def parse_site_detail(payload: object) -> SiteDetail:
+    """Parse one site with its gateways."""
+    obj = _object(payload, "a site")
+    try:
+        site = _site(obj)
+    except _MalformedItemError as err:
+        raise InvalidResponseError(f"Malformed site: {err}") from None
+    gateways = obj.get("gateways")
+    return SiteDetail(
+        site=site,
+        gateways=tuple(
+            _parse_items(gateways, "gateway", _gateway) if isinstance(gateways, list) else ()
+        ),
+    )
+
+
+def parse_assets(payload: object) -> list[Asset]:
+    """Parse a site's asset topology."""
+    return _parse_items(_list(payload, "assets"), "asset", _asset)
+
+
+def parse_latest_values(payload: object) -> list[LatestValue]:
+    """Parse a site's latest values."""
+    return _parse_items(_list(payload, "values"), "latest value", _latest_value)
+
+
+def parse_series_page(payload: object) -> SeriesPage:
+    """Parse a page of time series."""
+    series = _parse_items(_list(payload, "series"), "series", _series)
+    cursor = payload.get("nextCursor") if isinstance(payload, dict) else None
+    return SeriesPage(series, cursor if isinstance(cursor, str) and cursor else None)
+
+
+def parse_alarms_page(payload: object) -> Page[Alarm]:
+    """Parse a page of alarms."""
+    return Page(_parse_items(_list(payload, "alarms"), "alarm", _alarm), _total(payload))
+
+
+def parse_field_errors(value: object) -> tuple[FieldError, ...]:
+    """Parse a problem's `errors` list, keeping what can be read."""
+    if not isinstance(value, list):
+        return ()
+    errors: list[FieldError] = []
+    for item in value:
+        if isinstance(item, dict):
+            obj = cast(JsonObject, item)
+            name = _optional_str(obj, "name") or ""
+            reason = _optional_str(obj, "reason") or _optional_str(obj, "message") or ""
+            if name or reason:
+                errors.append(FieldError(name, reason))
+    return tuple(errors)

@@ -1,0 +1,88 @@
+"""Command line: `python -m simulator --port 8765 --sites 3 --assets 20`."""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+
+from .facility_expert import Simulator, SimulatorConfig
+from .faults import FaultRule
+from .server import SimulatorServer
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    defaults = SimulatorConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description="Serve a simulated EcoStruxure Facility Expert Data API on loopback.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--sites", type=int, default=defaults.sites)
+    parser.add_argument(
+        "--assets", type=int, default=defaults.assets_per_site, help="assets per site (at least 8)"
+    )
+    parser.add_argument("--subscription-key", default=defaults.subscription_key)
+    parser.add_argument("--technical-token", default=defaults.technical_token)
+    parser.add_argument(
+        "--alarms-per-hour",
+        type=float,
+        default=defaults.alarms_per_site_per_hour,
+        help="alarms each site raises by itself per hour",
+    )
+    parser.add_argument(
+        "--outage-probability",
+        type=float,
+        default=defaults.outage_probability,
+        help="chance that a gateway goes offline on a given day",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help='a fault rule, e.g. \'{"status": 500, "count": 3}\' (repeatable)',
+    )
+    return parser.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    config = SimulatorConfig(
+        seed=args.seed,
+        sites=args.sites,
+        assets_per_site=args.assets,
+        subscription_key=args.subscription_key,
+        technical_token=args.technical_token,
+        alarms_per_site_per_hour=args.alarms_per_hour,
+        outage_probability=args.outage_probability,
+    )
+    simulator = Simulator(config)
+    for fault in args.fault:
+        simulator.faults.add(FaultRule(**json.loads(fault)))
+    async with SimulatorServer(simulator, args.host, args.port) as server:
+        print(f"Facility Expert API: {server.base_url}")
+        print(f"Control endpoint:    {server.control_url}")
+        print(f"Sites: {len(simulator.sites)} with {args.assets} assets each; Ctrl-C stops.")
+        sys.stdout.flush()
+        await asyncio.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run until interrupted."""
+    args = _arguments(argv)
+    try:
+        json_faults = [json.loads(f) for f in args.fault]
+        for fault in json_faults:
+            FaultRule(**fault)
+    except (ValueError, TypeError) as err:
+        print(f"simulator: invalid --fault: {err}", file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
