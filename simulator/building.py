@@ -33,6 +33,8 @@ class SimMeasurement:
     # Set for cumulative quantities (energy): the counter's reading at COUNTER_EPOCH.
     # Their signal is then the power (kW or kvar) the counter integrates.
     counter_start: float | None = None
+    # A device that stopped reporting this value: the service answers `null` for it.
+    silent: bool = False
 
     @property
     def cumulative(self) -> bool:

@@ -662,7 +662,7 @@ class Simulator:
                     "measurementId": m.id,
                     "assetId": asset.id,
                     "timestamp": stamp,
-                    "value": m.reading(sample),
+                    "value": None if m.silent else m.reading(sample),
                 }
                 for m in asset.measurements
             )
@@ -748,7 +748,9 @@ class Simulator:
                     value = measurement.aggregate(begin, finish)
                 if self.outage_at(asset.gateway_id, min(when, finish - 1)) is not None:
                     continue  # the gateway was offline: a gap, not a made-up value
-                values.append({"timestamp": iso(begin), "value": value})
+                values.append(
+                    {"timestamp": iso(begin), "value": None if measurement.silent else value}
+                )
             series.append(
                 {
                     "measurementId": measurement_id,

@@ -1,51 +1,56 @@
 """The Schneider Electric EcoStruxure integration."""
 
-from dataclasses import dataclass
-
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .api import AuthenticationError, EcoStruxureError, FacilityExpertClient, ForbiddenError, Site
-from .const import CONF_BASE_URL, CONF_SUBSCRIPTION_KEY, CONF_TECHNICAL_TOKEN, DOMAIN
+from .api import FacilityExpertClient
+from .const import CONF_BASE_URL, CONF_SUBSCRIPTION_KEY, CONF_TECHNICAL_TOKEN
+from .coordinator import (
+    EcoStruxureConfigEntry,
+    EcoStruxureCoordinator,
+    asset_device_id,
+    site_device_id,
+)
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
 
-@dataclass(slots=True)
-class EcoStruxureRuntimeData:
-    """What a loaded config entry holds while it is set up."""
-
-    client: FacilityExpertClient
-    sites: list[Site]
-
-
-type EcoStruxureConfigEntry = ConfigEntry[EcoStruxureRuntimeData]
+def client_for(hass: HomeAssistant, data: dict[str, str]) -> FacilityExpertClient:
+    """A client of the account in `data`, on Home Assistant's shared session."""
+    return FacilityExpertClient(
+        async_get_clientsession(hass),
+        data[CONF_SUBSCRIPTION_KEY],
+        data[CONF_TECHNICAL_TOKEN],
+        base_url=data[CONF_BASE_URL],
+    )
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> bool:
-    """Set up EcoStruxure from a config entry."""
-    client = FacilityExpertClient(
-        async_get_clientsession(hass),
-        entry.data[CONF_SUBSCRIPTION_KEY],
-        entry.data[CONF_TECHNICAL_TOKEN],
-        base_url=entry.data[CONF_BASE_URL],
-    )
-    try:
-        sites = await client.list_sites()
-    except (AuthenticationError, ForbiddenError) as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="invalid_auth"
-        ) from err
-    except EcoStruxureError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    entry.runtime_data = EcoStruxureRuntimeData(client=client, sites=sites)
+    """Fetch the sites' topology and first values, then add the entities."""
+    coordinator = EcoStruxureCoordinator(hass, entry, client_for(hass, dict(entry.data)))
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> bool:
-    """Unload a config entry."""
-    return True
+    """Unload the platforms."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: EcoStruxureConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let a user delete a device only once the service no longer reports it."""
+    current = {
+        identifier
+        for site_id, topology in entry.runtime_data.topology.items()
+        for identifier in (
+            site_device_id(site_id),
+            *(asset_device_id(site_id, asset_id) for asset_id in topology.assets),
+        )
+    }
+    return not device.identifiers & current

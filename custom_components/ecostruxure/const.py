@@ -1,10 +1,24 @@
 """Constants of the EcoStruxure integration."""
 
+from datetime import timedelta
+import logging
 from typing import Final
 
 DOMAIN: Final = "ecostruxure"
+LOGGER: Final = logging.getLogger(__package__)
+MANUFACTURER: Final = "Schneider Electric"
 
 CONF_SUBSCRIPTION_KEY: Final = "subscription_key"
 CONF_TECHNICAL_TOKEN: Final = "technical_token"
 CONF_BASE_URL: Final = "base_url"
 CONF_ADVANCED: Final = "advanced"
+CONF_SITES: Final = "sites"
+CONF_SCAN_INTERVAL: Final = "scan_interval"
+
+DEFAULT_SCAN_INTERVAL: Final = 60
+MIN_SCAN_INTERVAL: Final = 30
+MAX_SCAN_INTERVAL: Final = 3600
+# The asset tree changes when someone edits the site in Facility Expert: rarely.
+TOPOLOGY_REFRESH_INTERVAL: Final = timedelta(hours=6)
+# A site whose newest value is older than this is shown as disconnected.
+STALE_AFTER: Final = timedelta(hours=1)

@@ -1,26 +1,91 @@
-"""Fixtures of the Home Assistant tests."""
+"""Fixtures of the Home Assistant tests: a config entry for the simulator, time aligned."""
 
+from datetime import timedelta
+from typing import Protocol
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.ecostruxure.const import (
     CONF_BASE_URL,
+    CONF_SCAN_INTERVAL,
+    CONF_SITES,
     CONF_SUBSCRIPTION_KEY,
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
 )
+from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
 
 
 @pytest.fixture
-def config_entry(simulator_server) -> MockConfigEntry:
-    """A config entry for the simulator's account (not yet added to Home Assistant)."""
+def simulator_config() -> SimulatorConfig:
+    """Two small sites: enough to show one failing while the other works."""
+    return SimulatorConfig(seed=7, sites=2, assets_per_site=12, alarms_per_site_per_hour=0)
+
+
+@pytest.fixture
+def simulator(simulator_config: SimulatorConfig) -> Simulator:
+    """The simulator's clock stands at Home Assistant's now, until a test advances it."""
+    now = dt_util.utcnow().replace(microsecond=0)
+    return Simulator(simulator_config, SimulatedClock(now, frozen=True))
+
+
+@pytest.fixture
+def config_entry(simulator_server: SimulatorServer) -> MockConfigEntry:
+    """An entry for the simulator's account with all its sites (not yet added)."""
     config = simulator_server.simulator.config
     return MockConfigEntry(
         domain=DOMAIN,
-        title="EcoStruxure Facility Expert",
+        title="EcoStruxure",
+        unique_id=simulator_server.simulator.sites[0].id,
         data={
             CONF_SUBSCRIPTION_KEY: config.subscription_key,
             CONF_TECHNICAL_TOKEN: config.technical_token,
             CONF_BASE_URL: simulator_server.base_url,
         },
+        options={
+            CONF_SITES: [site.id for site in simulator_server.simulator.sites],
+            CONF_SCAN_INTERVAL: 60,
+        },
     )
+
+
+@pytest.fixture
+async def loaded_entry(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
+    """The entry set up, every entity enabled by default in place."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry
+
+
+class Advance(Protocol):
+    """Let time pass (see the fixture)."""
+
+    async def __call__(self, delta: timedelta, *, service: bool = True) -> None: ...
+
+
+@pytest.fixture
+def advance(
+    hass: HomeAssistant, simulator_server: SimulatorServer, freezer: FrozenDateTimeFactory
+) -> Advance:
+    """Let time pass for the service and for Home Assistant, and let the coordinator poll.
+
+    `service=False` moves Home Assistant only: a poll with nothing new to tell.
+    """
+
+    async def move(delta: timedelta, *, service: bool = True) -> None:
+        if service:
+            simulator_server.simulator.clock.advance(delta)
+        freezer.tick(delta)
+        async_fire_time_changed(hass)
+        # Scheduled refreshes run as background tasks: wait for them too.
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    return move

@@ -1,11 +1,13 @@
-"""Setting up and unloading a config entry."""
+"""Setting up, unloading and reloading a config entry."""
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.loader import async_get_integration
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ecostruxure.const import DOMAIN
+from simulator import SimulatorServer
 
 
 async def test_integration_is_found(hass: HomeAssistant) -> None:
@@ -16,22 +18,31 @@ async def test_integration_is_found(hass: HomeAssistant) -> None:
 
 
 async def test_setup_and_unload(
-    hass: HomeAssistant, config_entry: MockConfigEntry, simulator_server
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
 ) -> None:
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert config_entry.state is ConfigEntryState.LOADED
-    sites = config_entry.runtime_data.sites
-    assert {site.id for site in sites} == {site.id for site in simulator_server.simulator.sites}
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    sites = simulator_server.simulator.sites
+    assert set(loaded_entry.runtime_data.topology) == {site.id for site in sites}
+    devices = dr.async_entries_for_config_entry(device_registry, loaded_entry.entry_id)
+    assert len(devices) == sum(1 + len(site.assets) for site in sites)
+    assert er.async_entries_for_config_entry(entity_registry, loaded_entry.entry_id)
 
-    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     await hass.async_block_till_done()
-    assert config_entry.state is ConfigEntryState.NOT_LOADED
+    assert loaded_entry.state is ConfigEntryState.NOT_LOADED
+    assert all(
+        state.state == "unavailable"
+        for state in hass.states.async_all()
+        if state.entity_id.split(".")[0] in {"sensor", "binary_sensor", "event"}
+    )
 
 
 async def test_rejected_secrets_start_reauthentication(
-    hass: HomeAssistant, config_entry: MockConfigEntry, simulator_server
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator_server: SimulatorServer
 ) -> None:
     simulator_server.simulator.revoke_credentials(new_technical_token="rotated")
     config_entry.add_to_hass(hass)
@@ -43,7 +54,7 @@ async def test_rejected_secrets_start_reauthentication(
 
 
 async def test_unreachable_service_retries_setup(
-    hass: HomeAssistant, config_entry: MockConfigEntry, simulator_server
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator_server: SimulatorServer
 ) -> None:
     simulator_server.simulator.faults.add(status=503, title="ServiceUnavailable")
     config_entry.add_to_hass(hass)

@@ -1,0 +1,350 @@
+"""The coordinator: one polling cycle for every selected site, and their asset topology."""
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    Alarm,
+    Asset,
+    AssetType,
+    AuthenticationError,
+    EcoStruxureError,
+    FacilityExpertClient,
+    ForbiddenError,
+    Gateway,
+    LatestValue,
+    NotFoundError,
+    OperationDisabledError,
+    RateLimitedError,
+    Site,
+)
+from .const import (
+    CONF_SCAN_INTERVAL,
+    CONF_SITES,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    MANUFACTURER,
+    TOPOLOGY_REFRESH_INTERVAL,
+)
+
+type EcoStruxureConfigEntry = ConfigEntry[EcoStruxureCoordinator]
+
+
+def site_device_id(site_id: str) -> tuple[str, str]:
+    """Device identifier of a site.
+
+    Site and asset ids are the service's own opaque ids: stable across renames and restarts,
+    unlike names. Prefixes keep a site and an asset apart even if their ids collide, and the
+    site id scopes asset ids, which the service only promises to be unique within a site.
+    """
+    return (DOMAIN, f"site:{site_id}")
+
+
+def asset_device_id(site_id: str, asset_id: str) -> tuple[str, str]:
+    """Device identifier of an asset (see `site_device_id`)."""
+    return (DOMAIN, f"asset:{site_id}:{asset_id}")
+
+
+@dataclass(slots=True)
+class SiteTopology:
+    """What a site is made of: fetched at setup, refreshed every few hours."""
+
+    site: Site
+    gateways: tuple[Gateway, ...]
+    assets: dict[str, Asset]
+
+    def ordered_assets(self) -> list[Asset]:
+        """Assets with every parent before its children (devices need their parent first)."""
+        ordered: list[Asset] = []
+        placed: set[str] = set()
+
+        def place(asset: Asset, path: frozenset[str]) -> None:
+            if asset.id in placed:
+                return
+            parent = self.assets.get(asset.parent_id or "")
+            if parent is not None and parent.id not in path:  # a loop in the data is cut
+                place(parent, path | {asset.id})
+            placed.add(asset.id)
+            ordered.append(asset)
+
+        for asset in self.assets.values():
+            place(asset, frozenset({asset.id}))
+        return ordered
+
+    def area_of(self, asset: Asset) -> str | None:
+        """The room, else the floor, the asset is in (itself included)."""
+        floor: str | None = None
+        seen: set[str] = set()
+        current: Asset | None = asset
+        while current is not None and current.id not in seen:
+            seen.add(current.id)
+            if current.type == AssetType.ROOM:
+                return current.name
+            if current.type == AssetType.FLOOR and floor is None:
+                floor = current.name
+            current = self.assets.get(current.parent_id or "")
+        return floor
+
+
+@dataclass(slots=True)
+class SiteValues:
+    """One cycle's answers for one site."""
+
+    values: dict[str, LatestValue]
+    # None when the alarm operation is disabled for the account (a repair issue says so).
+    alarms: tuple[Alarm, ...] | None
+    last_communication: datetime | None
+
+    def active_alarms(self, asset_id: str | None = None) -> list[Alarm]:
+        """Active alarms of the site, or of one asset, newest first."""
+        return [
+            alarm
+            for alarm in self.alarms or ()
+            if alarm.active and (asset_id is None or alarm.asset_id == asset_id)
+        ]
+
+
+@dataclass(slots=True)
+class EcoStruxureData:
+    """One polling cycle: the sites that answered, and why the others did not."""
+
+    sites: dict[str, SiteValues] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
+    """Polls the selected sites: per cycle one latest-values and one alarms request a site."""
+
+    config_entry: EcoStruxureConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: EcoStruxureConfigEntry, client: FacilityExpertClient
+    ) -> None:
+        """Prepare polling of the entry's sites; nothing is fetched yet."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=DOMAIN,
+            update_interval=timedelta(
+                seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+            ),
+        )
+        self.client = client
+        self.site_ids: tuple[str, ...] = tuple(entry.options.get(CONF_SITES, ()))
+        self.topology: dict[str, SiteTopology] = {}
+        self._topology_fetched: datetime | None = None
+        self._topology_stale = False
+        self._topology_listeners: list[CALLBACK_TYPE] = []
+
+    # --- topology -------------------------------------------------------------------------
+
+    @callback
+    def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
+        """Call `listener` whenever sites or assets appear or go; returns the remover."""
+        self._topology_listeners.append(listener)
+        return lambda: self._topology_listeners.remove(listener)
+
+    async def _async_setup(self) -> None:
+        """Fetch the topology before the first values."""
+        await self._async_refresh_topology()
+        if self.site_ids and not self.topology:
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="update_failed")
+
+    async def _fetch_topology(self, site_id: str) -> SiteTopology:
+        detail, assets = await asyncio.gather(
+            self.client.get_site(site_id), self.client.list_assets(site_id)
+        )
+        return SiteTopology(detail.site, detail.gateways, {a.id: a for a in assets})
+
+    async def _async_refresh_topology(self) -> None:
+        results = await asyncio.gather(
+            *(self._fetch_topology(site_id) for site_id in self.site_ids),
+            return_exceptions=True,
+        )
+        self._raise_for_auth(results)
+        self._topology_stale = False
+        for site_id, result in zip(self.site_ids, results, strict=True):
+            if isinstance(result, SiteTopology):
+                self.topology[site_id] = result
+                self._site_found(site_id)
+            elif isinstance(result, NotFoundError):
+                self._site_lost(site_id)
+            elif isinstance(result, EcoStruxureError):
+                # Transient: keep what we knew, try again next cycle.
+                LOGGER.debug("Topology of site %s not refreshed: %s", site_id, result)
+                self._topology_stale = True
+            else:
+                raise result
+        self._topology_fetched = dt_util.utcnow()
+        self._sync_devices()
+        for listener in list(self._topology_listeners):
+            listener()
+
+    def _site_found(self, site_id: str) -> None:
+        ir.async_delete_issue(self.hass, DOMAIN, f"site_not_found_{site_id}")
+
+    def _site_lost(self, site_id: str) -> None:
+        """A site answered 404: its devices go, a repair issue explains why."""
+        known = self.topology.pop(site_id, None)
+        LOGGER.warning("Site %s is no longer available from the service", site_id)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"site_not_found_{site_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="site_not_found",
+            translation_placeholders={"site": known.site.name if known else site_id},
+        )
+
+    def _sync_devices(self) -> None:
+        """Create a device per site and asset; remove the devices of what vanished."""
+        registry = dr.async_get(self.hass)
+        entry_id = self.config_entry.entry_id
+        wanted: set[tuple[str, str]] = set()
+        for site_id, topology in self.topology.items():
+            site = topology.site
+            registry.async_get_or_create(
+                config_entry_id=entry_id,
+                identifiers={site_device_id(site_id)},
+                manufacturer=MANUFACTURER,
+                model="Site",
+                name=site.name,
+            )
+            wanted.add(site_device_id(site_id))
+            for asset in topology.ordered_assets():
+                parent = topology.assets.get(asset.parent_id or "")
+                registry.async_get_or_create(
+                    config_entry_id=entry_id,
+                    identifiers={asset_device_id(site_id, asset.id)},
+                    manufacturer=asset.manufacturer or MANUFACTURER,
+                    model=asset.model or asset.type.replace("_", " ").capitalize(),
+                    model_id=asset.commercial_reference,
+                    serial_number=asset.serial_number,
+                    sw_version=asset.firmware_version,
+                    name=asset.name,
+                    suggested_area=topology.area_of(asset),
+                    via_device=(
+                        asset_device_id(site_id, parent.id)
+                        if parent is not None
+                        else site_device_id(site_id)
+                    ),
+                )
+                wanted.add(asset_device_id(site_id, asset.id))
+        for device in dr.async_entries_for_config_entry(registry, entry_id):
+            if not device.identifiers & wanted:
+                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+
+    # --- values ---------------------------------------------------------------------------
+
+    def _raise_for_auth(self, results: Iterable[object]) -> None:
+        for result in results:
+            if isinstance(result, AuthenticationError | ForbiddenError):
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN,
+                    translation_key=(
+                        "invalid_auth" if isinstance(result, AuthenticationError) else "forbidden"
+                    ),
+                ) from result
+
+    async def _fetch_site(self, site_id: str) -> SiteValues:
+        values, alarms = await asyncio.gather(
+            self.client.get_latest_values(site_id),
+            self.client.list_alarms(site_id),
+            return_exceptions=True,
+        )
+        if isinstance(values, BaseException):
+            if isinstance(values, OperationDisabledError):
+                self._operation_disabled("latest_values", True)
+            raise values
+        self._operation_disabled("latest_values", False)
+        active: tuple[Alarm, ...] | None = None
+        if isinstance(alarms, OperationDisabledError):
+            self._operation_disabled("alarms", True)
+        elif isinstance(alarms, BaseException):
+            raise alarms
+        else:
+            self._operation_disabled("alarms", False)
+            active = tuple(alarms)
+        stamps = [value.timestamp for value in values]
+        return SiteValues(
+            {value.measurement_id: value for value in values},
+            active,
+            max(stamps) if stamps else None,
+        )
+
+    def _operation_disabled(self, operation: str, disabled: bool) -> None:
+        issue_id = f"operation_disabled_{operation}"
+        if not disabled:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=f"operation_disabled_{operation}",
+        )
+
+    async def _async_update_data(self) -> EcoStruxureData:
+        """One cycle: latest values and active alarms of every site, concurrently."""
+        if (
+            self._topology_stale
+            or self._topology_fetched is None
+            or dt_util.utcnow() - self._topology_fetched > TOPOLOGY_REFRESH_INTERVAL
+        ):
+            await self._async_refresh_topology()
+        site_ids = [site_id for site_id in self.site_ids if site_id in self.topology]
+        results = await asyncio.gather(
+            *(self._fetch_site(site_id) for site_id in site_ids), return_exceptions=True
+        )
+        self._raise_for_auth(results)
+        data = EcoStruxureData()
+        lost: list[str] = []
+        for site_id, result in zip(site_ids, results, strict=True):
+            if isinstance(result, SiteValues):
+                data.sites[site_id] = result
+                if self._references_unknown_assets(site_id, result):
+                    self._topology_stale = True
+            elif isinstance(result, NotFoundError):
+                lost.append(site_id)
+            elif isinstance(result, EcoStruxureError):
+                data.failed[site_id] = str(result)
+            else:
+                raise result
+        if lost:
+            for site_id in lost:
+                self._site_lost(site_id)
+            self._sync_devices()
+        if site_ids and not data.sites and data.failed:
+            retry_after = [
+                r.retry_after
+                for r in results
+                if isinstance(r, RateLimitedError) and r.retry_after is not None
+            ]
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": next(iter(data.failed.values()))},
+                retry_after=max(retry_after) if retry_after else None,
+            )
+        return data
+
+    def _references_unknown_assets(self, site_id: str, values: SiteValues) -> bool:
+        """Whether the answer names an asset the topology lacks (one was added)."""
+        assets = self.topology[site_id].assets
+        referenced = {v.asset_id for v in values.values.values() if v.asset_id}
+        referenced.update(alarm.asset_id for alarm in values.alarms or ())
+        return not referenced <= assets.keys()

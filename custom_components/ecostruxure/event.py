@@ -1,0 +1,76 @@
+"""An event entity per site: one event each time an alarm is raised or cleared."""
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import Alarm
+from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator, SiteTopology
+from .entity import EcoStruxureEntity, async_add_topology_entities
+
+PARALLEL_UPDATES = 0
+
+ALARM_RAISED = "alarm_raised"
+ALARM_CLEARED = "alarm_cleared"
+
+ALARM_EVENTS = EventEntityDescription(
+    key="alarms", translation_key="alarms", event_types=[ALARM_RAISED, ALARM_CLEARED]
+)
+
+
+class AlarmEvents(EcoStruxureEntity, EventEntity):
+    """Fires alarm_raised / alarm_cleared with the alarm's details, for automations."""
+
+    entity_description = ALARM_EVENTS
+
+    def __init__(self, coordinator: EcoStruxureCoordinator, site_id: str) -> None:
+        """Start from the alarms active now: they were raised before we looked."""
+        super().__init__(coordinator, site_id, f"{site_id}-alarms")
+        site = self.site_values
+        self._active: dict[str, Alarm] = (
+            {a.id: a for a in site.active_alarms()} if site and site.alarms is not None else {}
+        )
+
+    def _details(self, alarm: Alarm) -> dict[str, str | None]:
+        topology = self.coordinator.topology.get(self.site_id)
+        asset = topology.assets.get(alarm.asset_id) if topology else None
+        return {
+            "alarm_id": alarm.id,
+            "alarm_type": alarm.type,
+            "asset_id": alarm.asset_id,
+            "asset_name": asset.name if asset else None,
+            "severity": alarm.severity,
+            "label": alarm.label,
+            "message": alarm.message,
+            "activated_at": alarm.activated_at.isoformat(),
+            "cleared_at": alarm.cleared_at.isoformat() if alarm.cleared_at else None,
+        }
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Compare this cycle's active alarms with the last ones and fire the differences."""
+        site = self.site_values
+        if site is not None and site.alarms is not None:
+            now_active = {a.id: a for a in site.active_alarms()}
+            raised = [a for key, a in now_active.items() if key not in self._active]
+            cleared = [a for key, a in self._active.items() if key not in now_active]
+            self._active = now_active
+            for event_type, alarms in ((ALARM_RAISED, raised), (ALARM_CLEARED, cleared)):
+                for alarm in reversed(alarms):  # oldest first
+                    self._trigger_event(event_type, self._details(alarm))
+                    self.async_write_ha_state()  # one state write per event
+                    self._written = self._fingerprint()
+        super()._handle_coordinator_update()
+
+
+def _events(coordinator: EcoStruxureCoordinator, topology: SiteTopology) -> list[EcoStruxureEntity]:
+    return [AlarmEvents(coordinator, topology.site.id)]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EcoStruxureConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add an alarm event entity per site."""
+    async_add_topology_entities(entry, async_add_entities, _events)

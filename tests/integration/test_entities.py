@@ -1,0 +1,398 @@
+"""What a user sees: devices, sensors, alarms and events, over simulated time."""
+
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ecostruxure.coordinator import asset_device_id, site_device_id
+from simulator import SimMeasurement, Simulator, SimulatorServer
+from simulator.signals import Signal
+
+from .conftest import Advance
+
+
+def entity_id(entity_registry: er.EntityRegistry, platform: str, unique_id: str) -> str:
+    found = entity_registry.async_get_entity_id(platform, "ecostruxure", unique_id)
+    assert found, unique_id
+    return found
+
+
+def device(
+    registry: dr.DeviceRegistry, entry: MockConfigEntry, identifier: tuple[str, str]
+) -> dr.DeviceEntry | None:
+    return registry.async_get_device_by_identifier(identifier, entry.entry_id)
+
+
+def first(sim: Simulator, kind: str, site: int = 0) -> Any:
+    return next(a for a in sim.sites[site].assets.values() if a.type == kind)
+
+
+def measurement(asset: Any, quantity: str) -> SimMeasurement:
+    return next(m for m in asset.measurements if m.quantity == quantity and not m.phase)
+
+
+async def test_devices_form_the_site_tree(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    site_device = device(device_registry, loaded_entry, site_device_id(site.id))
+    assert site_device is not None
+    assert (site_device.name, site_device.model) == (site.name, "Site")
+    feeder = first(sim, "feeder")
+    feeder_device = device(device_registry, loaded_entry, asset_device_id(site.id, feeder.id))
+    assert feeder_device is not None
+    assert feeder_device.manufacturer == "Schneider Electric"
+    assert feeder_device.model == feeder.model
+    assert feeder_device.model_id == feeder.commercial_reference
+    assert feeder_device.serial_number == feeder.serial_number
+    board = device_registry.async_get(feeder_device.via_device_id or "")
+    assert board is not None
+    assert board.name == "TGBT"  # feeder > switchboard > transformer > switchgear > site
+    room = first(sim, "room")
+    room_device = device(device_registry, loaded_entry, asset_device_id(site.id, room.id))
+    assert room_device is not None
+    assert room_device.suggested_area == room.name
+    root = device(
+        device_registry, loaded_entry, asset_device_id(site.id, first(sim, "building").id)
+    )
+    assert root is not None
+    assert root.via_device_id == site_device.id
+
+
+async def test_sensors_show_values_with_units_and_classes(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    meter = first(sim, "meter")
+    energy = measurement(meter, "active_energy")
+    state = hass.states.get(entity_id(entity_registry, "sensor", f"{site.id}-{energy.id}"))
+    assert state is not None
+    assert float(state.state) == energy.reading(sim.last_sample(meter.gateway_id, sim.now()))
+    assert state.attributes["unit_of_measurement"] == "kWh"
+    assert state.attributes["device_class"] == "energy"
+    assert state.attributes["state_class"] == "total_increasing"
+    room = first(sim, "room")
+    temperature = measurement(room, "temperature")
+    state = hass.states.get(entity_id(entity_registry, "sensor", f"{site.id}-{temperature.id}"))
+    assert state is not None
+    assert state.attributes["unit_of_measurement"] == "°C"
+    assert state.name.endswith("Temperature")
+    # Per-phase values exist but are disabled until a user wants them.
+    phase = next(m for m in meter.measurements if m.phase == "L1")
+    entry = entity_registry.async_get(entity_id(entity_registry, "sensor", f"{site.id}-{phase.id}"))
+    assert entry is not None
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+
+
+async def test_values_follow_simulated_time(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    energy = measurement(first(sim, "meter"), "active_energy")
+    sensor = entity_id(entity_registry, "sensor", f"{site.id}-{energy.id}")
+    before = float(hass.states.get(sensor).state)  # type: ignore[union-attr]
+    await advance(timedelta(hours=1))
+    after = float(hass.states.get(sensor).state)  # type: ignore[union-attr]
+    assert after > before
+
+
+async def test_unchanged_values_write_no_state(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    advance: Advance,
+) -> None:
+    writes: list[Event] = []
+
+    @callback
+    def record(event: Event) -> None:
+        if event.data["entity_id"].startswith(("sensor.", "binary_sensor.", "event.")):
+            writes.append(event)
+
+    hass.bus.async_listen("state_changed", record)
+    hass.bus.async_listen("state_reported", record, event_filter=callback(lambda _: True))
+    requests = simulator_server.simulator.stats.requests
+    # Home Assistant polls; the devices have not reported since.
+    await advance(timedelta(seconds=60), service=False)
+    assert simulator_server.simulator.stats.requests == requests + 2 * 2  # 2 per site
+    assert writes == []
+
+
+async def test_alarms_turn_on_count_and_fire_events(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    feeder = first(sim, "feeder")
+    overload = entity_id(entity_registry, "binary_sensor", f"{site.id}-{feeder.id}-alarm-overload")
+    problem = entity_id(entity_registry, "binary_sensor", f"{site.id}-problem")
+    count = entity_id(entity_registry, "sensor", f"{site.id}-active_alarms")
+    events = entity_id(entity_registry, "event", f"{site.id}-alarms")
+    assert hass.states.get(overload).state == STATE_OFF  # type: ignore[union-attr]
+    assert hass.states.get(count).state == "0"  # type: ignore[union-attr]
+
+    fired: list[dict[str, Any]] = []
+
+    @callback
+    def record(event: Event) -> None:
+        if event.data["entity_id"] == events and event.data["new_state"]:
+            fired.append(dict(event.data["new_state"].attributes))
+
+    hass.bus.async_listen("state_changed", record)
+    alarm_id = sim.raise_alarm(site.id, feeder.id, "overload", message="Feeder at 118 %")
+    await advance(timedelta(seconds=60))
+    state = hass.states.get(overload)
+    assert state is not None
+    assert state.state == STATE_ON
+    assert state.attributes["severity"] == "high"
+    assert state.attributes["message"] == "Feeder at 118 %"
+    assert state.attributes["device_class"] == "problem"
+    assert hass.states.get(problem).state == STATE_ON  # type: ignore[union-attr]
+    assert hass.states.get(count).state == "1"  # type: ignore[union-attr]
+    assert [e["event_type"] for e in fired] == ["alarm_raised"]
+    assert fired[0]["alarm_id"] == alarm_id
+    assert fired[0]["asset_name"] == feeder.name
+
+    sim.clear_alarm(alarm_id)
+    await advance(timedelta(seconds=60))
+    assert hass.states.get(overload).state == STATE_OFF  # type: ignore[union-attr]
+    assert hass.states.get(problem).state == STATE_OFF  # type: ignore[union-attr]
+    assert [e["event_type"] for e in fired] == ["alarm_raised", "alarm_cleared"]
+
+
+async def test_overheating_is_heat_and_condensation_is_moisture(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    board = first(sim, "lv_switchboard")
+    for alarm_type, device_class in (
+        ("switchboard_overheating", "heat"),
+        ("condensation_risk", "moisture"),
+    ):
+        state = hass.states.get(
+            entity_id(entity_registry, "binary_sensor", f"{site.id}-{board.id}-alarm-{alarm_type}")
+        )
+        assert state is not None
+        assert state.attributes["device_class"] == device_class
+
+
+async def test_a_new_asset_becomes_a_device_without_reload(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    added = sim.add_asset(site.id, "feeder")
+    await advance(timedelta(seconds=60))  # values name an unknown asset
+    await advance(timedelta(seconds=60))  # the topology is fetched again
+    assert device(device_registry, loaded_entry, asset_device_id(site.id, added.id))
+    energy = measurement(added, "active_energy")
+    state = hass.states.get(entity_id(entity_registry, "sensor", f"{site.id}-{energy.id}"))
+    assert state is not None
+    assert float(state.state) > 0
+
+    sim.remove_asset(site.id, added.id)
+    await advance(timedelta(hours=7))  # the next scheduled topology refresh
+    assert device(device_registry, loaded_entry, asset_device_id(site.id, added.id)) is None
+    assert (
+        entity_registry.async_get_entity_id("sensor", "ecostruxure", f"{site.id}-{energy.id}")
+        is None
+    )
+
+
+async def test_one_failing_site_leaves_the_others_working(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    sim = simulator_server.simulator
+    broken, working = sim.sites[0], sim.sites[1]
+    sim.faults.add(status=503, title="ServiceUnavailable", path=broken.id)
+    await advance(timedelta(seconds=60))
+    broken_count = entity_id(entity_registry, "sensor", f"{broken.id}-active_alarms")
+    working_count = entity_id(entity_registry, "sensor", f"{working.id}-active_alarms")
+    assert hass.states.get(broken_count).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    assert hass.states.get(working_count).state == "0"  # type: ignore[union-attr]
+    energy = measurement(first(sim, "meter"), "active_energy")
+    energy_sensor = entity_id(entity_registry, "sensor", f"{broken.id}-{energy.id}")
+    assert hass.states.get(energy_sensor).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    sim.faults.clear()
+    await advance(timedelta(seconds=60))
+    assert hass.states.get(broken_count).state == "0"  # type: ignore[union-attr]
+
+
+async def test_a_full_outage_makes_everything_unavailable_then_recovers(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    advance: Advance,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sim = simulator_server.simulator
+    ours = [s.entity_id for s in hass.states.async_all() if s.entity_id.startswith("sensor.")]
+    assert ours
+    sim.faults.add(status=503, title="ServiceUnavailable")
+    for _ in range(3):
+        await advance(timedelta(seconds=60))
+    assert all(hass.states.get(e).state == STATE_UNAVAILABLE for e in ours)  # type: ignore[union-attr]
+    assert caplog.text.count("Error fetching ecostruxure data") == 1  # logged once, not per cycle
+    sim.faults.clear()
+    await advance(timedelta(seconds=60))
+    assert all(hass.states.get(e).state != STATE_UNAVAILABLE for e in ours)  # type: ignore[union-attr]
+    assert "Fetching ecostruxure data recovered" in caplog.text
+
+
+async def test_rate_limit_waits_for_retry_after(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    advance: Advance,
+) -> None:
+    sim = simulator_server.simulator
+    sim.faults.add(status=429, retry_after="300")
+    await advance(timedelta(seconds=60))
+    assert not loaded_entry.runtime_data.last_update_success
+    sim.faults.clear()
+    requests = sim.stats.requests
+    await advance(timedelta(seconds=120))  # the normal interval has passed: still waiting
+    assert sim.stats.requests == requests
+    await advance(timedelta(seconds=200))
+    assert sim.stats.requests > requests
+    assert loaded_entry.runtime_data.last_update_success
+
+
+async def test_rejected_secrets_mid_run_start_reauthentication(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    advance: Advance,
+) -> None:
+    simulator_server.simulator.revoke_credentials(new_subscription_key="rotated")
+    await advance(timedelta(seconds=60))
+    flows = hass.config_entries.flow.async_progress_by_handler("ecostruxure")
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_a_disabled_operation_raises_a_repair_and_the_rest_keeps_working(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    from homeassistant.helpers import issue_registry as ir
+
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    sim.faults.add(status=503, path="/alarms$")
+    await advance(timedelta(seconds=60))
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue("ecostruxure", "operation_disabled_alarms")
+    feeder = first(sim, "feeder")
+    overload = entity_id(entity_registry, "binary_sensor", f"{site.id}-{feeder.id}-alarm-overload")
+    assert hass.states.get(overload).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    energy = measurement(first(sim, "meter"), "active_energy")
+    sensor = entity_id(entity_registry, "sensor", f"{site.id}-{energy.id}")
+    assert hass.states.get(sensor).state not in {STATE_UNAVAILABLE, STATE_UNKNOWN}  # type: ignore[union-attr]
+    sim.faults.clear()
+    await advance(timedelta(seconds=60))
+    assert issues.async_get_issue("ecostruxure", "operation_disabled_alarms") is None
+    assert hass.states.get(overload).state == STATE_OFF  # type: ignore[union-attr]
+
+
+async def test_a_vanished_site_goes_with_a_repair_and_comes_back(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    from homeassistant.helpers import issue_registry as ir
+
+    sim = simulator_server.simulator
+    gone, kept = sim.sites[0], sim.sites[1]
+    sim.remove_site(gone.id)
+    await advance(timedelta(seconds=60))
+    issue = ir.async_get(hass).async_get_issue("ecostruxure", f"site_not_found_{gone.id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"site": gone.name}
+    assert device(device_registry, loaded_entry, site_device_id(gone.id)) is None
+    assert device(device_registry, loaded_entry, site_device_id(kept.id)) is not None
+    count = entity_registry.async_get_entity_id("sensor", "ecostruxure", f"{kept.id}-active_alarms")
+    assert hass.states.get(count or "").state == "0"  # type: ignore[union-attr]
+
+    sim.restore_site(gone.id)
+    await advance(timedelta(hours=7))
+    assert device(device_registry, loaded_entry, site_device_id(gone.id)) is not None
+    assert ir.async_get(hass).async_get_issue("ecostruxure", f"site_not_found_{gone.id}") is None
+
+
+async def test_unknown_quantities_types_and_null_values_still_show(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    feeder = first(sim, "feeder")
+    feeder.measurements.append(
+        SimMeasurement("ms-thd", "Total harmonic distortion", "thd", "%", Signal(3.25))
+    )
+    feeder.alarm_types.append("harmonic_distortion")
+    measurement(feeder, "active_power").silent = True
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    thd = hass.states.get(entity_id(entity_registry, "sensor", f"{site.id}-ms-thd"))
+    assert thd is not None
+    assert thd.state == "3.2" or float(thd.state) == pytest.approx(3.2, abs=0.1)
+    assert thd.attributes["unit_of_measurement"] == "%"
+    assert "device_class" not in thd.attributes
+    assert thd.name.endswith("Total harmonic distortion")
+    alarm = hass.states.get(
+        entity_id(
+            entity_registry, "binary_sensor", f"{site.id}-{feeder.id}-alarm-harmonic_distortion"
+        )
+    )
+    assert alarm is not None
+    assert alarm.state == STATE_OFF
+    assert alarm.name.endswith("Alarm harmonic distortion")
+    power = measurement(feeder, "active_power")
+    state = hass.states.get(entity_id(entity_registry, "sensor", f"{site.id}-{power.id}"))
+    assert state is not None
+    assert state.state == STATE_UNKNOWN  # null from the service: unknown, never 0
