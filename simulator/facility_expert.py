@@ -90,11 +90,13 @@ class Stats:
     rejected_busy: int = 0
     bytes_sent: int = 0
     by_operation: Counter[str] = field(default_factory=Counter)
+    last_query: dict[str, str] = field(default_factory=dict)  # by path
 
     def reset(self) -> None:
         """Forget what was counted (requests in flight stay in flight)."""
         self.requests = self.peak_in_flight = self.rejected_busy = self.bytes_sent = 0
         self.by_operation.clear()
+        self.last_query.clear()
 
     def to_json(self) -> Json:
         """The counters as the control endpoint shows them."""
@@ -508,6 +510,7 @@ class Simulator:
             return denied
         route = request.match_info.route
         self.stats.by_operation[route.name or "unknown"] += 1
+        self.stats.last_query[request.path] = request.query_string
         try:
             response = await handler(request)
         except web.HTTPException as err:

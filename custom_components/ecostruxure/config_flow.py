@@ -233,6 +233,17 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders=placeholders,
         )
 
+    async def _replace_connection(
+        self, entry: EcoStruxureConfigEntry, data: dict[str, str], errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """Save new secrets (and base URL) if they work for the same account, then reload."""
+        try:
+            await _same_account(client_for(self.hass, data), entry)
+        except FlowError as err:
+            errors["base"] = err.key
+            return None
+        return self.async_update_reload_and_abort(entry, data_updates=data)
+
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start re-authentication after the service rejected the secrets."""
         return await self.async_step_reauth_confirm()
@@ -245,12 +256,8 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = _data(user_input, entry.data[CONF_BASE_URL])
-            try:
-                await _same_account(client_for(self.hass, data), entry)
-            except FlowError as err:
-                errors["base"] = err.key
-            else:
-                return self.async_update_reload_and_abort(entry, data_updates=data)
+            if (done := await self._replace_connection(entry, data, errors)) is not None:
+                return done
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=_SECRETS,
@@ -266,12 +273,8 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = _data(user_input, user_input[CONF_BASE_URL])
-            try:
-                await _same_account(client_for(self.hass, data), entry)
-            except FlowError as err:
-                errors["base"] = err.key
-            else:
-                return self.async_update_reload_and_abort(entry, data_updates=data)
+            if (done := await self._replace_connection(entry, data, errors)) is not None:
+                return done
         schema = _SECRETS.extend({vol.Required(CONF_BASE_URL): _URL})
         return self.async_show_form(
             step_id="reconfigure",

@@ -22,3 +22,6 @@ MAX_SCAN_INTERVAL: Final = 3600
 TOPOLOGY_REFRESH_INTERVAL: Final = timedelta(hours=6)
 # A site whose newest value is older than this is shown as disconnected.
 STALE_AFTER: Final = timedelta(hours=1)
+# The alarm request of a cycle starts a little before the previous one, for clock skew.
+ALARM_WINDOW_MARGIN: Final = timedelta(minutes=5)
+MAX_ALARM_WINDOW: Final = timedelta(days=1)

@@ -14,6 +14,7 @@ from homeassistant.util import dt as dt_util
 
 from .api import (
     Alarm,
+    AlarmStatus,
     Asset,
     AssetType,
     AuthenticationError,
@@ -28,12 +29,14 @@ from .api import (
     Site,
 )
 from .const import (
+    ALARM_WINDOW_MARGIN,
     CONF_SCAN_INTERVAL,
     CONF_SITES,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     LOGGER,
     MANUFACTURER,
+    MAX_ALARM_WINDOW,
     TOPOLOGY_REFRESH_INTERVAL,
 )
 
@@ -101,7 +104,8 @@ class SiteValues:
     """One cycle's answers for one site."""
 
     values: dict[str, LatestValue]
-    # None when the alarm operation is disabled for the account (a repair issue says so).
+    # The active alarms and those cleared since the previous cycle; None when the alarm
+    # operation is disabled for the account (a repair issue says so).
     alarms: tuple[Alarm, ...] | None
     last_communication: datetime | None
 
@@ -146,6 +150,7 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         self._topology_fetched: datetime | None = None
         self._topology_stale = False
         self._topology_listeners: list[CALLBACK_TYPE] = []
+        self._polled_at: dict[str, datetime] = {}
 
     # --- topology -------------------------------------------------------------------------
 
@@ -258,10 +263,32 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
                     ),
                 ) from result
 
+    def _alarm_window(self, site_id: str) -> datetime | None:
+        """Where this cycle's alarm request starts; None to ask for the active ones only.
+
+        Asking for every alarm activated since the previous poll (or since the oldest alarm
+        still active, whichever is earlier) returns the active alarms *and* those raised and
+        cleared in between, in the same single request. When an alarm has been active for
+        more than a day that window would drag its whole history along each cycle: then only
+        the active ones are asked for.
+        """
+        previous = self.data.sites.get(site_id) if self.data else None
+        polled = self._polled_at.get(site_id)
+        if previous is None or previous.alarms is None or polled is None:
+            return None
+        start = polled - ALARM_WINDOW_MARGIN
+        for alarm in previous.active_alarms():
+            start = min(start, alarm.activated_at)
+        return None if dt_util.utcnow() - start > MAX_ALARM_WINDOW else start
+
     async def _fetch_site(self, site_id: str) -> SiteValues:
+        window = self._alarm_window(site_id)
+        polled = dt_util.utcnow()
         values, alarms = await asyncio.gather(
             self.client.get_latest_values(site_id),
-            self.client.list_alarms(site_id),
+            self.client.list_alarms(site_id)
+            if window is None
+            else self.client.list_alarms(site_id, AlarmStatus.ALL, start=window),
             return_exceptions=True,
         )
         if isinstance(values, BaseException):
@@ -269,18 +296,19 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
                 self._operation_disabled("latest_values", True)
             raise values
         self._operation_disabled("latest_values", False)
-        active: tuple[Alarm, ...] | None = None
+        received: tuple[Alarm, ...] | None = None
         if isinstance(alarms, OperationDisabledError):
             self._operation_disabled("alarms", True)
         elif isinstance(alarms, BaseException):
             raise alarms
         else:
             self._operation_disabled("alarms", False)
-            active = tuple(alarms)
+            received = tuple(alarms)
+            self._polled_at[site_id] = polled
         stamps = [value.timestamp for value in values]
         return SiteValues(
             {value.measurement_id: value for value in values},
-            active,
+            received,
             max(stamps) if stamps else None,
         )
 

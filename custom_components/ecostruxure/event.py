@@ -24,12 +24,10 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
     entity_description = ALARM_EVENTS
 
     def __init__(self, coordinator: EcoStruxureCoordinator, site_id: str) -> None:
-        """Start from the alarms active now: they were raised before we looked."""
+        """Start from the alarms known now: they were raised before we looked."""
         super().__init__(coordinator, site_id, f"{site_id}-alarms")
         site = self.site_values
-        self._active: dict[str, Alarm] = (
-            {a.id: a for a in site.active_alarms()} if site and site.alarms is not None else {}
-        )
+        self._known: dict[str, Alarm] = {a.id: a for a in site.alarms or ()} if site else {}
 
     def _details(self, alarm: Alarm) -> dict[str, str | None]:
         topology = self.coordinator.topology.get(self.site_id)
@@ -51,15 +49,23 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
         """Compare this cycle's active alarms with the last ones and fire the differences."""
         site = self.site_values
         if site is not None and site.alarms is not None:
-            now_active = {a.id: a for a in site.active_alarms()}
-            raised = [a for key, a in now_active.items() if key not in self._active]
-            cleared = [a for key, a in self._active.items() if key not in now_active]
-            self._active = now_active
-            for event_type, alarms in ((ALARM_RAISED, raised), (ALARM_CLEARED, cleared)):
-                for alarm in reversed(alarms):  # oldest first
-                    self._trigger_event(event_type, self._details(alarm))
-                    self.async_write_ha_state()  # one state write per event
-                    self._written = self._fingerprint()
+            received = {a.id: a for a in site.alarms}
+            events: list[tuple[str, Alarm]] = []
+            for alarm in sorted(received.values(), key=lambda a: a.activated_at):
+                before = self._known.get(alarm.id)
+                if before is None:
+                    events.append((ALARM_RAISED, alarm))
+                if not alarm.active and (before is None or before.active):
+                    # Cleared since the last cycle, or raised and cleared in between.
+                    events.append((ALARM_CLEARED, alarm))
+            for alarm_id, before in self._known.items():
+                if before.active and alarm_id not in received:
+                    events.append((ALARM_CLEARED, before))  # gone from the active list
+            self._known = received
+            for event_type, alarm in events:
+                self._trigger_event(event_type, self._details(alarm))
+                self.async_write_ha_state()  # one state write per event
+                self._written = self._fingerprint()
         super()._handle_coordinator_update()
 
 

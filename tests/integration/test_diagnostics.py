@@ -42,3 +42,27 @@ async def test_diagnostics_redact_secrets_and_locations(
     assert device_diagnostics["asset"]["serial_number"] == "**REDACTED**"
     assert len(device_diagnostics["latest_values"]) == len(meter.measurements)
     assert sim.technical_token not in str(device_diagnostics)
+
+
+async def test_site_device_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    from custom_components.ecostruxure.coordinator import site_device_id
+
+    site = simulator_server.simulator.sites[0]
+    device = device_registry.async_get_device_by_identifier(
+        site_device_id(site.id), loaded_entry.entry_id
+    )
+    assert device is not None
+    diagnostics = await get_diagnostics_for_device(hass, hass_client, loaded_entry, device)
+    assert diagnostics["site"]["name"] == site.name
+    assert diagnostics["site"]["address"] == "**REDACTED**"
+    assert diagnostics["active_alarms"] == []
+    orphan = device_registry.async_get_or_create(
+        config_entry_id=loaded_entry.entry_id, identifiers={("ecostruxure", "asset:old:gone")}
+    )
+    assert await get_diagnostics_for_device(hass, hass_client, loaded_entry, orphan) == {}

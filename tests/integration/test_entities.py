@@ -9,8 +9,10 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.ecostruxure.api.paths import ALARMS
 from custom_components.ecostruxure.coordinator import asset_device_id, site_device_id
 from simulator import SimMeasurement, Simulator, SimulatorServer
+from simulator.facility_expert import API_PREFIX
 from simulator.signals import Signal
 
 from .conftest import Advance
@@ -396,3 +398,180 @@ async def test_unknown_quantities_types_and_null_values_still_show(
     state = hass.states.get(entity_id(entity_registry, "sensor", f"{site.id}-{power.id}"))
     assert state is not None
     assert state.state == STATE_UNKNOWN  # null from the service: unknown, never 0
+
+
+async def test_connectivity_follows_communication_loss(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    connectivity = entity_id(entity_registry, "binary_sensor", f"{site.id}-connectivity")
+    assert hass.states.get(connectivity).state == STATE_ON  # type: ignore[union-attr]
+    gateway = first(sim, "gateway")
+    alarm_id = sim.raise_alarm(site.id, gateway.id, "communication_loss")
+    await advance(timedelta(seconds=60))
+    assert hass.states.get(connectivity).state == STATE_OFF  # type: ignore[union-attr]
+    sim.clear_alarm(alarm_id)
+    await advance(timedelta(seconds=60))
+    assert hass.states.get(connectivity).state == STATE_ON  # type: ignore[union-attr]
+
+
+async def test_units_of_the_same_kind_are_kept_others_drop_the_device_class(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    feeder = first(sim, "feeder")
+    measurement(feeder, "reactive_power").unit = "var"  # Home Assistant converts var
+    measurement(feeder, "apparent_power").unit = "bananas"  # does not fit apparent power
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    reactive = hass.states.get(
+        entity_id(
+            entity_registry, "sensor", f"{site.id}-{measurement(feeder, 'reactive_power').id}"
+        )
+    )
+    assert reactive is not None
+    assert reactive.attributes["device_class"] == "reactive_power"
+    odd = hass.states.get(
+        entity_id(
+            entity_registry, "sensor", f"{site.id}-{measurement(feeder, 'apparent_power').id}"
+        )
+    )
+    assert odd is not None
+    assert "device_class" not in odd.attributes
+    assert odd.attributes["unit_of_measurement"] == "bananas"
+    assert odd.name.endswith("Apparent power")
+
+
+async def test_a_site_missing_at_setup_gets_a_repair_the_rest_loads(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator_server: SimulatorServer
+) -> None:
+    from homeassistant.helpers import issue_registry as ir
+
+    sim = simulator_server.simulator
+    gone = sim.sites[1]
+    sim.remove_site(gone.id)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    issue = ir.async_get(hass).async_get_issue("ecostruxure", f"site_not_found_{gone.id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"site": gone.id}  # never seen: its id
+    assert set(config_entry.runtime_data.topology) == {sim.sites[0].id}
+
+
+@pytest.mark.parametrize(
+    ("fault", "issue"),
+    [
+        ({"status": 503, "path": "/measurements/latest$"}, "operation_disabled_latest_values"),
+        ({"status": 503, "title": "ServiceUnavailable", "path": "/alarms$"}, None),
+    ],
+)
+async def test_a_failing_operation_makes_the_sites_unavailable(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+    fault: dict[str, Any],
+    issue: str | None,
+) -> None:
+    from homeassistant.helpers import issue_registry as ir
+
+    sim = simulator_server.simulator
+    sim.faults.add(**fault)
+    await advance(timedelta(seconds=60))
+    count = entity_id(entity_registry, "sensor", f"{sim.sites[0].id}-active_alarms")
+    assert hass.states.get(count).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    if issue:
+        assert ir.async_get(hass).async_get_issue("ecostruxure", issue)
+    sim.faults.clear()
+    await advance(timedelta(seconds=60))
+    assert hass.states.get(count).state == "0"  # type: ignore[union-attr]
+    if issue:
+        assert ir.async_get(hass).async_get_issue("ecostruxure", issue) is None
+
+
+async def test_only_devices_the_service_forgot_can_be_deleted(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    from custom_components.ecostruxure import async_remove_config_entry_device
+
+    site = simulator_server.simulator.sites[0]
+    current = device(device_registry, loaded_entry, site_device_id(site.id))
+    assert current is not None
+    assert not await async_remove_config_entry_device(hass, loaded_entry, current)
+    orphan = device_registry.async_get_or_create(
+        config_entry_id=loaded_entry.entry_id, identifiers={("ecostruxure", "asset:old:gone")}
+    )
+    assert await async_remove_config_entry_device(hass, loaded_entry, orphan)
+
+
+async def test_an_alarm_raised_and_cleared_between_two_polls_still_fires_both_events(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    events = entity_id(entity_registry, "event", f"{site.id}-alarms")
+    count = entity_id(entity_registry, "sensor", f"{site.id}-active_alarms")
+    fired: list[tuple[str, str]] = []
+
+    @callback
+    def record(event: Event) -> None:
+        if event.data["entity_id"] == events and event.data["new_state"]:
+            attributes = event.data["new_state"].attributes
+            fired.append((attributes["event_type"], attributes["alarm_type"]))
+
+    hass.bus.async_listen("state_changed", record)
+    await advance(timedelta(seconds=60))  # a first cycle that knows when it polled
+    feeder = first(sim, "feeder")
+    sim.clock.advance(timedelta(seconds=20))
+    blip = sim.raise_alarm(site.id, feeder.id, "trip")
+    sim.clock.advance(timedelta(seconds=10))
+    sim.clear_alarm(blip)
+    await advance(timedelta(seconds=60))  # the next poll: the alarm is already cleared
+    assert fired == [("alarm_raised", "trip"), ("alarm_cleared", "trip")]
+    assert "status=all" in sim.stats.last_query[API_PREFIX + ALARMS.format(site_id=site.id)]
+    assert hass.states.get(count).state == "0"  # type: ignore[union-attr]
+    await advance(timedelta(seconds=60))
+    assert len(fired) == 2  # told once
+
+
+async def test_a_long_standing_alarm_does_not_drag_its_history_along(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    board = first(sim, "lv_switchboard")
+    sim.raise_alarm(site.id, board.id, "condensation_risk")
+    await advance(timedelta(seconds=60))
+    await advance(timedelta(days=1, hours=1))
+    sim.stats.reset()
+    await advance(timedelta(seconds=60))
+    assert sim.stats.by_operation["list_alarms"] == 2  # still one request a site
+    query = sim.stats.last_query[API_PREFIX + ALARMS.format(site_id=site.id)]
+    assert "status=active" in query  # not a day and more of history
+    sensor = entity_id(
+        entity_registry, "binary_sensor", f"{site.id}-{board.id}-alarm-condensation_risk"
+    )
+    assert hass.states.get(sensor).state == STATE_ON  # type: ignore[union-attr]
