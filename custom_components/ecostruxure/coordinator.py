@@ -219,18 +219,17 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         entry_id = self.config_entry.entry_id
         wanted: set[tuple[str, str]] = set()
         for site_id, topology in self.topology.items():
-            site = topology.site
-            registry.async_get_or_create(
+            site_device = registry.async_get_or_create(
                 config_entry_id=entry_id,
                 identifiers={site_device_id(site_id)},
                 manufacturer=MANUFACTURER,
                 model="Site",
-                name=site.name,
+                name=topology.site.name,
             )
             wanted.add(site_device_id(site_id))
-            for asset in topology.ordered_assets():
-                parent = topology.assets.get(asset.parent_id or "")
-                registry.async_get_or_create(
+            device_ids: dict[str, str] = {}
+            for asset in topology.ordered_assets():  # parents first: their ids are known
+                device = registry.async_get_or_create(
                     config_entry_id=entry_id,
                     identifiers={asset_device_id(site_id, asset.id)},
                     manufacturer=asset.manufacturer or MANUFACTURER,
@@ -240,16 +239,13 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
                     sw_version=asset.firmware_version,
                     name=asset.name,
                     suggested_area=topology.area_of(asset),
-                    via_device=(
-                        asset_device_id(site_id, parent.id)
-                        if parent is not None
-                        else site_device_id(site_id)
-                    ),
+                    via_device_id=device_ids.get(asset.parent_id or "", site_device.id),
                 )
+                device_ids[asset.id] = device.id
                 wanted.add(asset_device_id(site_id, asset.id))
         for device in dr.async_entries_for_config_entry(registry, entry_id):
             if not device.identifiers & wanted:
-                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+                registry.async_remove_device(device.id)
 
     # --- values ---------------------------------------------------------------------------
 

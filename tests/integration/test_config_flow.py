@@ -243,6 +243,8 @@ async def test_reauthentication(
     assert result["reason"] == "reauth_successful"
     assert config_entry.data[CONF_TECHNICAL_TOKEN] == "rotated"
     assert config_entry.data[CONF_BASE_URL] == simulator_server.base_url
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED  # reloaded with the new secrets
 
 
 async def test_reauthentication_refuses_another_accounts_secrets(

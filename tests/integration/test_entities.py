@@ -5,7 +5,11 @@ from typing import Any
 
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -62,7 +66,9 @@ async def test_devices_form_the_site_tree(
     room = first(sim, "room")
     room_device = device(device_registry, loaded_entry, asset_device_id(site.id, room.id))
     assert room_device is not None
-    assert room_device.suggested_area == room.name
+    area = ar.async_get(hass).async_get_area(room_device.area_id or "")
+    assert area is not None
+    assert area.name == room.name
     root = device(
         device_registry, loaded_entry, asset_device_id(site.id, first(sim, "building").id)
     )
@@ -530,13 +536,13 @@ async def test_an_alarm_raised_and_cleared_between_two_polls_still_fires_both_ev
     site = sim.sites[0]
     events = entity_id(entity_registry, "event", f"{site.id}-alarms")
     count = entity_id(entity_registry, "sensor", f"{site.id}-active_alarms")
-    fired: list[tuple[str, str]] = []
+    fired: list[tuple[str | None, str | None]] = []
 
     @callback
     def record(event: Event) -> None:
         if event.data["entity_id"] == events and event.data["new_state"]:
             attributes = event.data["new_state"].attributes
-            fired.append((attributes["event_type"], attributes["alarm_type"]))
+            fired.append((attributes.get("event_type"), attributes.get("alarm_type")))
 
     hass.bus.async_listen("state_changed", record)
     await advance(timedelta(seconds=60))  # a first cycle that knows when it polled

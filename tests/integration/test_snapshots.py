@@ -6,7 +6,11 @@ from unittest.mock import PropertyMock, patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
@@ -63,6 +67,7 @@ async def test_devices(
 ) -> None:
     devices = dr.async_entries_for_config_entry(device_registry, loaded_entry.entry_id)
     names = {device.id: device.name for device in devices}
+    areas = {area.id: area.name for area in ar.async_get(hass).async_list_areas()}
     tree = sorted(
         (
             device.name,
@@ -70,7 +75,7 @@ async def test_devices(
             device.model_id,
             device.manufacturer,
             device.sw_version,
-            device.suggested_area,
+            areas.get(device.area_id or ""),
             names.get(device.via_device_id or ""),
         )
         for device in devices
