@@ -344,8 +344,13 @@ class HomeAssistantDemo:
     ) -> dict[str, Any]:
         """Add the integration for the simulator, through the config flow, with every site."""
         entries = await self.api(session, "GET", "config/config_entries/entry?domain=ecostruxure")
-        if entries:
+        # The entry remembers the simulator's address: another --simulator-port needs a new one.
+        marker = self.config_dir / ".demo-simulator"
+        if entries and marker.exists() and marker.read_text() == simulator.base_url:
             return dict(entries[0])
+        for entry in entries:
+            await self.api(session, "DELETE", f"config/config_entries/entry/{entry['entry_id']}")
+        marker.write_text(simulator.base_url)
         flow = await self.api(
             session, "POST", "config/config_entries/flow", {"handler": "ecostruxure"}
         )
@@ -504,10 +509,12 @@ async def running_simulator(config: SimulatorConfig, port: int) -> AsyncIterator
 
 async def run(args: argparse.Namespace) -> None:
     """Start everything, print where to look, and wait for Ctrl-C."""
-    # `kill` (SIGTERM) stops the demo as Ctrl-C does: Home Assistant goes down with it.
+    # Ctrl-C and `kill` stop the demo: Home Assistant goes down with it.
+    # Explicit for SIGINT too: a process started in the background inherits it ignored.
     task = asyncio.current_task()
     if task is not None:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
     config_dir = DEMO_DIR / "config"
     if args.fresh and config_dir.exists():
         shutil.rmtree(config_dir)

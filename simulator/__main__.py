@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import signal
 import sys
 
 from .facility_expert import Simulator, SimulatorConfig
@@ -66,7 +67,12 @@ async def _serve(args: argparse.Namespace) -> None:
         print(f"Control endpoint:    {server.control_url}")
         print(f"Sites: {len(simulator.sites)} with {args.assets} assets each; Ctrl-C stops.")
         sys.stdout.flush()
-        await asyncio.Event().wait()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # Explicit handlers: a process started in the background inherits an ignored SIGINT.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

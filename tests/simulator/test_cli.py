@@ -44,8 +44,8 @@ async def test_the_command_serves_until_interrupted(socket_enabled: None) -> Non
             assert response.status == 200
             assert (await response.json())["totalCount"] == 2
     finally:
-        process.send_signal(signal.SIGINT)
-        assert await asyncio.wait_for(process.wait(), 30) == 0
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0  # a clean stop
 
 
 def test_a_bad_fault_option_is_refused(capsys) -> None:
