@@ -35,6 +35,8 @@ class SimMeasurement:
     counter_start: float | None = None
     # A device that stopped reporting this value: the service answers `null` for it.
     silent: bool = False
+    # When the meter was replaced: its counter starts again from 0 at that instant.
+    replaced_at: float | None = None
 
     @property
     def cumulative(self) -> bool:
@@ -45,7 +47,10 @@ class SimMeasurement:
         """The value the device reports at Unix time `t`."""
         if self.counter_start is None:
             return round(self.signal.value(t), self.decimals)
-        energy = self.counter_start + self.signal.integral(COUNTER_EPOCH, t) / 3600
+        if self.replaced_at is not None and t >= self.replaced_at:
+            energy = self.signal.integral(self.replaced_at, t) / 3600
+        else:
+            energy = self.counter_start + self.signal.integral(COUNTER_EPOCH, t) / 3600
         return round(max(0.0, energy), self.decimals)
 
     def aggregate(self, start: float, end: float) -> float:

@@ -1,18 +1,22 @@
 """The Schneider Electric EcoStruxure integration."""
 
+from datetime import datetime
+
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_track_time_interval
 
 from .api import FacilityExpertClient
-from .const import CONF_BASE_URL, CONF_SUBSCRIPTION_KEY, CONF_TECHNICAL_TOKEN
+from .const import CONF_BASE_URL, CONF_SITES, CONF_SUBSCRIPTION_KEY, CONF_TECHNICAL_TOKEN, DOMAIN
 from .coordinator import (
     EcoStruxureConfigEntry,
     EcoStruxureCoordinator,
     asset_device_id,
     site_device_id,
 )
+from .statistics import HOUR, EnergyHistory, async_clear_site_statistics
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
@@ -33,12 +37,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) 
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if "recorder" in hass.config.components:
+        history = EnergyHistory(hass, coordinator)
+
+        @callback
+        def import_history(_: datetime | None = None) -> None:
+            entry.async_create_background_task(
+                hass, history.async_import(), f"{DOMAIN} energy history"
+            )
+
+        import_history()
+        entry.async_on_unload(async_track_time_interval(hass, import_history, HOUR))
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> bool:
     """Unload the platforms."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> None:
+    """Removing an entry removes the energy history it imported."""
+    if "recorder" in hass.config.components:
+        await async_clear_site_statistics(hass, entry.options.get(CONF_SITES, []))
 
 
 async def async_remove_config_entry_device(

@@ -1,0 +1,170 @@
+"""Energy history in long-term statistics, checked against the simulator's own counters."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.ecostruxure.statistics import (
+    DEFAULT_HISTORY_DAYS,
+    EnergyHistory,
+    statistic_id,
+)
+from simulator import SimMeasurement, SimulatorConfig, SimulatorServer
+
+from .conftest import Advance
+
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def mock_recorder_before_hass(async_test_recorder: Any) -> None:
+    """Prepare the recorder's database before Home Assistant starts (plugin hook)."""
+
+
+@pytest.fixture
+def simulator_config() -> SimulatorConfig:
+    """One site; gateways that never drop out unless a test says so."""
+    return SimulatorConfig(
+        seed=7, sites=1, assets_per_site=10, alarms_per_site_per_hour=0, outage_probability=0
+    )
+
+
+def meter_energy(server: SimulatorServer) -> tuple[str, SimMeasurement]:
+    site = server.simulator.sites[0]
+    meter = next(a for a in site.assets.values() if a.type == "meter")
+    energy = next(m for m in meter.measurements if m.quantity == "active_energy")
+    return statistic_id(site.id, energy.id), energy
+
+
+async def rows(hass: HomeAssistant, sid: str) -> list[dict[str, Any]]:
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    found = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        dt_util.utcnow() - timedelta(days=DEFAULT_HISTORY_DAYS + 2),
+        None,
+        {sid},
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    return list(found.get(sid, []))
+
+
+def hour_of(row: dict[str, Any]) -> datetime:
+    return dt_util.utc_from_timestamp(row["start"])
+
+
+async def test_first_setup_imports_the_last_30_days(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+) -> None:
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    sid, energy = meter_energy(simulator_server)
+    imported = await rows(hass, sid)
+    now_hour = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    first = now_hour - timedelta(days=DEFAULT_HISTORY_DAYS)
+    assert len(imported) == DEFAULT_HISTORY_DAYS * 24
+    assert hour_of(imported[0]) == first
+    assert hour_of(imported[-1]) == now_hour - HOUR
+    baseline = energy.reading(first.timestamp())
+    for row in imported:
+        end = (hour_of(row) + HOUR).timestamp()
+        assert row["state"] == energy.reading(end)  # the counter at the hour's end
+        assert row["sum"] == pytest.approx(energy.reading(end) - baseline, abs=1e-6)
+
+
+async def test_a_replaced_meter_and_a_gap_keep_the_sums_right(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+) -> None:
+    sim = simulator_server.simulator
+    sid, energy = meter_energy(simulator_server)
+    now_hour = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    first = now_hour - timedelta(days=DEFAULT_HISTORY_DAYS)
+    # Replaced half-way through an hour: the old meter's last reading is the hour before.
+    last_hour_of_old_meter = now_hour - timedelta(days=10)
+    before = energy.reading(last_hour_of_old_meter.timestamp())
+    energy.replaced_at = (last_hour_of_old_meter + timedelta(minutes=30)).timestamp()
+    # The gateway is offline for three hours five days ago: no values for those hours.
+    down = (now_hour - timedelta(days=5)).timestamp()
+    sim._outage = lambda gateway, day: (  # type: ignore[method-assign]
+        (down, down + 3 * 3600) if day == int(down // 86_400) else None
+    )
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    imported = await rows(hass, sid)
+
+    hours = [hour_of(row) for row in imported]
+    missing = {first + HOUR * n for n in range(DEFAULT_HISTORY_DAYS * 24)} - set(hours)
+    assert len(missing) == 3  # the gap stays a gap: no invented rows, no zeros
+    sums = [row["sum"] for row in imported]
+    assert sums == sorted(sums)  # never backwards, not even across the replacement
+    baseline = _old_counter(energy).reading(first.timestamp())
+    total = (before - baseline) + energy.reading(now_hour.timestamp())
+    assert sums[-1] == pytest.approx(total, abs=1e-6)
+
+
+def _old_counter(energy: SimMeasurement) -> SimMeasurement:
+    """The counter as it read before it was replaced."""
+    from dataclasses import replace
+
+    return replace(energy, replaced_at=None)
+
+
+async def test_hourly_import_fills_downtime_exactly_once(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    advance: Advance,
+) -> None:
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    sid, energy = meter_energy(simulator_server)
+    first_run = await rows(hass, sid)
+    await advance(timedelta(hours=5))  # Home Assistant was "down": five hours to fill
+    await advance(timedelta(hours=1))
+    later = await rows(hass, sid)
+    assert len(later) == len(first_run) + 6
+    # Running the import again adds nothing and counts nothing twice.
+    await EnergyHistory(hass, config_entry.runtime_data).async_import()
+    again = await rows(hass, sid)
+    assert again == later
+    now_hour = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    assert hour_of(again[-1]) == now_hour - HOUR
+    baseline = energy.reading((hour_of(first_run[0])).timestamp())
+    assert again[-1]["sum"] == pytest.approx(
+        energy.reading(now_hour.timestamp()) - baseline, abs=1e-6
+    )
+
+
+async def test_removing_the_entry_removes_its_statistics(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+) -> None:
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    sid, _ = meter_energy(simulator_server)
+    assert await rows(hass, sid)
+    assert await hass.config_entries.async_remove(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert await rows(hass, sid) == []
