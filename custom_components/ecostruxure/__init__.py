@@ -4,9 +4,10 @@ from datetime import datetime
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.typing import ConfigType
 
 from .api import FacilityExpertClient
 from .const import CONF_BASE_URL, CONF_SITES, CONF_SUBSCRIPTION_KEY, CONF_TECHNICAL_TOKEN, DOMAIN
@@ -16,9 +17,17 @@ from .coordinator import (
     asset_device_id,
     site_device_id,
 )
+from .services import async_setup_services
 from .statistics import HOUR, EnergyHistory, async_clear_site_statistics
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions; entries are set up from the UI."""
+    async_setup_services(hass)
+    return True
 
 
 def client_for(hass: HomeAssistant, data: dict[str, str]) -> FacilityExpertClient:

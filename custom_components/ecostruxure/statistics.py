@@ -32,6 +32,7 @@ from .const import DOMAIN, LOGGER
 from .coordinator import EcoStruxureCoordinator, SiteTopology
 
 DEFAULT_HISTORY_DAYS = 30
+MAX_HISTORY_DAYS = 365
 HOUR = timedelta(hours=1)
 
 # Quantity -> (unit, unit class) of the counters imported as statistics.
@@ -100,7 +101,7 @@ class EnergyHistory:
         """Import what is missing up to the last complete hour, site by site."""
         for topology in list(self.coordinator.topology.values()):
             try:
-                await self._import_site(topology, days)
+                await self.async_import_site(topology, days)
             except EcoStruxureError as err:
                 # The next hourly run starts where this one stopped.
                 LOGGER.warning("History of %s not imported yet: %s", topology.site.name, err)
@@ -117,7 +118,8 @@ class EnergyHistory:
         now_hour = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
         return _Counter(asset, m, sid, now_hour - timedelta(days=days), None, 0.0)
 
-    async def _import_site(self, topology: SiteTopology, days: int) -> None:
+    async def async_import_site(self, topology: SiteTopology, days: int) -> None:
+        """Import one site's counters; the client's errors are the caller's."""
         site = topology.site
         end = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
         counters = [
@@ -158,10 +160,15 @@ class EnergyHistory:
             async_add_external_statistics(self.hass, metadata, rows)
 
 
+async def site_statistic_ids(hass: HomeAssistant, site_id: str) -> list[str]:
+    """The statistics imported for a site."""
+    prefix = f"{DOMAIN}:{site_prefix(site_id)}"
+    known = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+    return [s["statistic_id"] for s in known if s["statistic_id"].startswith(prefix)]
+
+
 async def async_clear_site_statistics(hass: HomeAssistant, site_ids: Sequence[str]) -> None:
     """Remove the statistics of these sites (the entry that held them was removed)."""
-    prefixes = tuple(f"{DOMAIN}:{site_prefix(site_id)}" for site_id in site_ids)
-    known = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
-    ids = [s["statistic_id"] for s in known if s["statistic_id"].startswith(prefixes)]
+    ids = [sid for site_id in site_ids for sid in await site_statistic_ids(hass, site_id)]
     if ids:
         get_instance(hass).async_clear_statistics(ids)

@@ -4,6 +4,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.loader import async_get_integration
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ecostruxure.const import DOMAIN
@@ -60,3 +61,15 @@ async def test_unreachable_service_retries_setup(
     config_entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(config_entry.entry_id)
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_history_import_needs_the_recorder(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator_server: SimulatorServer
+) -> None:
+    from homeassistant.exceptions import ServiceValidationError
+
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            DOMAIN, "import_history", {"device_id": "anything"}, blocking=True
+        )
+    assert caught.value.translation_key == "no_recorder"

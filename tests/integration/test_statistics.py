@@ -8,6 +8,7 @@ from homeassistant.components.recorder.statistics import statistics_during_perio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
+import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -168,3 +169,88 @@ async def test_removing_the_entry_removes_its_statistics(
     assert await hass.config_entries.async_remove(config_entry.entry_id)
     await hass.async_block_till_done()
     assert await rows(hass, sid) == []
+
+
+async def test_the_action_imports_a_site_again_for_the_days_asked(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+) -> None:
+    from homeassistant.helpers import device_registry as dr
+
+    from custom_components.ecostruxure.coordinator import asset_device_id
+
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    sid, energy = meter_energy(simulator_server)
+    assert len(await rows(hass, sid)) == DEFAULT_HISTORY_DAYS * 24
+    site = simulator_server.simulator.sites[0]
+    meter = next(a for a in site.assets.values() if a.type == "meter")
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        asset_device_id(site.id, meter.id), config_entry.entry_id
+    )
+    assert device is not None
+    await hass.services.async_call(
+        "ecostruxure", "import_history", {"device_id": device.id, "days": 3}, blocking=True
+    )
+    again = await rows(hass, sid)
+    assert len(again) == 3 * 24
+    first = hour_of(again[0])
+    assert again[-1]["sum"] == pytest.approx(
+        energy.reading((hour_of(again[-1]) + HOUR).timestamp()) - energy.reading(first.timestamp()),
+        abs=1e-6,
+    )
+
+
+async def test_the_action_explains_what_is_wrong(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+) -> None:
+    from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+    from homeassistant.helpers import device_registry as dr
+
+    from custom_components.ecostruxure.coordinator import site_device_id
+
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    other = MockConfigEntry(domain="demo")
+    other.add_to_hass(hass)
+    foreign = dr.async_get(hass).async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={("demo", "x")}, name="Lamp"
+    )
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            "ecostruxure", "import_history", {"device_id": foreign.id}, blocking=True
+        )
+    assert caught.value.translation_key == "not_an_ecostruxure_device"
+    assert caught.value.translation_placeholders == {"device": "Lamp"}
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            "ecostruxure", "import_history", {"device_id": "nope"}, blocking=True
+        )
+    site = simulator_server.simulator.sites[0]
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        site_device_id(site.id), config_entry.entry_id
+    )
+    assert device is not None
+    with pytest.raises(vol.Invalid):  # 400 days: the schema refuses it
+        await hass.services.async_call(
+            "ecostruxure", "import_history", {"device_id": device.id, "days": 400}, blocking=True
+        )
+    simulator_server.simulator.faults.add(status=503, title="ServiceUnavailable", path="timeseries")
+    with pytest.raises(HomeAssistantError) as failed:
+        await hass.services.async_call(
+            "ecostruxure", "import_history", {"device_id": device.id}, blocking=True
+        )
+    assert failed.value.translation_key == "import_failed"
+    simulator_server.simulator.faults.clear()
+    await hass.config_entries.async_unload(config_entry.entry_id)
+    with pytest.raises(ServiceValidationError) as unloaded:
+        await hass.services.async_call(
+            "ecostruxure", "import_history", {"device_id": device.id}, blocking=True
+        )
+    assert unloaded.value.translation_key == "entry_not_loaded"
