@@ -10,7 +10,14 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .api import FacilityExpertClient
-from .const import CONF_BASE_URL, CONF_SITES, CONF_SUBSCRIPTION_KEY, CONF_TECHNICAL_TOKEN, DOMAIN
+from .const import (
+    CONF_BASE_URL,
+    CONF_HISTORY_DAYS,
+    CONF_SITES,
+    CONF_SUBSCRIPTION_KEY,
+    CONF_TECHNICAL_TOKEN,
+    DOMAIN,
+)
 from .coordinator import (
     EcoStruxureConfigEntry,
     EcoStruxureCoordinator,
@@ -18,7 +25,7 @@ from .coordinator import (
     site_device_id,
 )
 from .services import async_setup_services
-from .statistics import HOUR, EnergyHistory, async_clear_site_statistics
+from .statistics import DEFAULT_HISTORY_DAYS, HOUR, EnergyHistory, async_clear_site_statistics
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -51,8 +58,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) 
 
         @callback
         def import_history(_: datetime | None = None) -> None:
+            # The depth matters for the first import only; later ones continue from the
+            # last imported hour.
+            days = entry.options.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS)
             entry.async_create_background_task(
-                hass, history.async_import(), f"{DOMAIN} energy history"
+                hass, history.async_import(days), f"{DOMAIN} energy history"
             )
 
         import_history()

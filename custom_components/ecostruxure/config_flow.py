@@ -40,6 +40,7 @@ from .capacity import MAX_ENTITIES, enabled_entities
 from .const import (
     CONF_ADVANCED,
     CONF_BASE_URL,
+    CONF_HISTORY_DAYS,
     CONF_SCAN_INTERVAL,
     CONF_SITES,
     CONF_SUBSCRIPTION_KEY,
@@ -51,6 +52,7 @@ from .const import (
     MIN_SCAN_INTERVAL,
 )
 from .coordinator import EcoStruxureConfigEntry
+from .statistics import DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -221,6 +223,7 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
                     options={
                         CONF_SITES: [site.id for site in chosen],
                         CONF_SCAN_INTERVAL: DEFAULT_SCAN_INTERVAL,
+                        CONF_HISTORY_DAYS: DEFAULT_HISTORY_DAYS,
                     },
                 )
         default = user_input[CONF_SITES] if user_input else [site.id for site in self._sites]
@@ -312,6 +315,7 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
                     data={
                         CONF_SITES: chosen,
                         CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
+                        CONF_HISTORY_DAYS: int(user_input[CONF_HISTORY_DAYS]),
                     }
                 )
         current = user_input or entry.options
@@ -327,6 +331,15 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
                         mode=NumberSelectorMode.BOX,
                     )
                 ),
+                vol.Required(CONF_HISTORY_DAYS): NumberSelector(
+                    NumberSelectorConfig(
+                        min=1,
+                        max=MAX_HISTORY_DAYS,
+                        step=1,
+                        unit_of_measurement="d",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
             }
         )
         return self.async_show_form(
@@ -336,6 +349,7 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
                 {
                     CONF_SITES: current.get(CONF_SITES, []),
                     CONF_SCAN_INTERVAL: current.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL),
+                    CONF_HISTORY_DAYS: current.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS),
                 },
             ),
             errors=errors,

@@ -14,6 +14,7 @@ CONF_BASE_URL: Final = "base_url"
 CONF_ADVANCED: Final = "advanced"
 CONF_SITES: Final = "sites"
 CONF_SCAN_INTERVAL: Final = "scan_interval"
+CONF_HISTORY_DAYS: Final = "history_days"
 
 DEFAULT_SCAN_INTERVAL: Final = 60
 MIN_SCAN_INTERVAL: Final = 30

@@ -14,6 +14,7 @@ from custom_components.ecostruxure.api.paths import DEFAULT_BASE_URL
 from custom_components.ecostruxure.const import (
     CONF_ADVANCED,
     CONF_BASE_URL,
+    CONF_HISTORY_DAYS,
     CONF_SCAN_INTERVAL,
     CONF_SITES,
     CONF_SUBSCRIPTION_KEY,
@@ -96,7 +97,11 @@ async def test_secrets_then_sites_create_an_entry(
         CONF_TECHNICAL_TOKEN: sim.technical_token,
         CONF_BASE_URL: simulator_server.base_url,  # trailing slash removed
     }
-    assert result["options"] == {CONF_SITES: [sim.sites[1].id], CONF_SCAN_INTERVAL: 60}
+    assert result["options"] == {
+        CONF_SITES: [sim.sites[1].id],
+        CONF_SCAN_INTERVAL: 60,
+        CONF_HISTORY_DAYS: 30,
+    }
     entry = result["result"]
     assert entry.unique_id == sim.sites[1].id
     await hass.async_block_till_done()
@@ -297,15 +302,18 @@ async def test_options_change_sites_and_interval(
     result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
     assert result["step_id"] == "init"
     assert suggested(result, CONF_SCAN_INTERVAL) == 60
+    assert suggested(result, CONF_HISTORY_DAYS) == 30
     assert suggested(result, CONF_SITES) == [site.id for site in sim.sites]
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_SITES: [], CONF_SCAN_INTERVAL: 120}
+        result["flow_id"], {CONF_SITES: [], CONF_SCAN_INTERVAL: 120, CONF_HISTORY_DAYS: 90}
     )
     assert result["errors"] == {"base": "no_sites"}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_SITES: [sim.sites[0].id], CONF_SCAN_INTERVAL: 120}
+        result["flow_id"],
+        {CONF_SITES: [sim.sites[0].id], CONF_SCAN_INTERVAL: 120, CONF_HISTORY_DAYS: 90},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_entry.options[CONF_HISTORY_DAYS] == 90
     await hass.async_block_till_done()
     coordinator = loaded_entry.runtime_data  # reloaded with the new options
     assert set(coordinator.topology) == {sim.sites[0].id}

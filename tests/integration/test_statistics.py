@@ -89,6 +89,21 @@ async def test_first_setup_imports_the_last_30_days(
         assert row["sum"] == pytest.approx(energy.reading(end) - baseline, abs=1e-6)
 
 
+async def test_the_first_import_goes_back_as_far_as_the_options_say(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+) -> None:
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, "history_days": 2}
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    sid, _ = meter_energy(simulator_server)
+    assert len(await rows(hass, sid)) == 2 * 24
+
+
 async def test_a_replaced_meter_and_a_gap_keep_the_sums_right(
     recorder_mock: Recorder,
     hass: HomeAssistant,
