@@ -1,6 +1,7 @@
 """Energy history in long-term statistics, checked against the simulator's own counters."""
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from homeassistant.components.recorder import Recorder
@@ -53,7 +54,7 @@ async def rows(hass: HomeAssistant, sid: str) -> list[dict[str, Any]]:
     found = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
-        dt_util.utcnow() - timedelta(days=DEFAULT_HISTORY_DAYS + 2),
+        dt_util.utcnow() - timedelta(days=400),
         None,
         {sid},
         "hour",
@@ -269,3 +270,34 @@ async def test_the_action_explains_what_is_wrong(
             "ecostruxure", "import_history", {"device_id": device.id}, blocking=True
         )
     assert unloaded.value.translation_key == "entry_not_loaded"
+
+
+async def test_hours_across_a_dst_change_are_each_there_once(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    site = simulator_server.simulator.sites[0]
+    zone = ZoneInfo(site.location.time_zone)  # Europe/Paris
+    now_hour = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    # The most recent DST change of the site's time zone, whatever today's date.
+    change = now_hour
+    while (change - HOUR).astimezone(zone).utcoffset() == now_hour.astimezone(zone).utcoffset():
+        change -= HOUR
+    days = (now_hour - change).days + 2
+    assert days <= 365
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, "history_days": days}
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    sid, _ = meter_energy(simulator_server)
+    hours = [hour_of(row) for row in await rows(hass, sid)]
+    assert len(hours) == len(set(hours)) == days * 24  # UTC hours: none twice, none missing
+    assert all(later - earlier == HOUR for earlier, later in pairwise(hours))
+    local_day = (change + HOUR).astimezone(zone).date()
+    on_that_day = [h for h in hours if h.astimezone(zone).date() == local_day]
+    assert len(on_that_day) in {23, 25}  # the short or the long local day, whole
