@@ -23,6 +23,7 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.const import UnitOfEnergy, UnitOfReactiveEnergy
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util, slugify
 from homeassistant.util.unit_conversion import EnergyConverter, ReactiveEnergyConverter
@@ -34,6 +35,8 @@ from .coordinator import EcoStruxureCoordinator, SiteTopology
 DEFAULT_HISTORY_DAYS = 30
 MAX_HISTORY_DAYS = 365
 HOUR = timedelta(hours=1)
+# Imports longer than this show a note in Repairs while they run.
+LONG_IMPORT = timedelta(days=2)
 
 # Quantity -> (unit, unit class) of the counters imported as statistics.
 COUNTERS: dict[str, tuple[str, str]] = {
@@ -135,12 +138,28 @@ class EnergyHistory:
         # start gives the baseline reading of counters imported for the first time.
         first = min(c.start for c in pending) - HOUR
         LOGGER.info("Importing the energy history of %s from %s", site.name, first + HOUR)
-        series = {
-            s.measurement_id: s
-            for s in await self.coordinator.client.get_time_series(
-                site.id, [c.measurement.id for c in pending], first, end, Interval.HOUR
+        # A long import (a first one, or after a long downtime) shows while it runs.
+        note = f"history_import_{site.id}" if end - first > LONG_IMPORT else None
+        if note:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                note,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="history_import",
+                translation_placeholders={"site": site.name, "days": str((end - first).days)},
             )
-        }
+        try:
+            series = {
+                s.measurement_id: s
+                for s in await self.coordinator.client.get_time_series(
+                    site.id, [c.measurement.id for c in pending], first, end, Interval.HOUR
+                )
+            }
+        finally:
+            if note:
+                ir.async_delete_issue(self.hass, DOMAIN, note)
         for counter in pending:
             found: Series | None = series.get(counter.measurement.id)
             points = [(p.timestamp, p.value) for p in found.points] if found else []

@@ -301,3 +301,30 @@ async def test_hours_across_a_dst_change_are_each_there_once(
     local_day = (change + HOUR).astimezone(zone).date()
     on_that_day = [h for h in hours if h.astimezone(zone).date() == local_day]
     assert len(on_that_day) in {23, 25}  # the short or the long local day, whole
+
+
+async def test_a_long_import_shows_a_note_while_it_runs(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+) -> None:
+    import asyncio
+
+    from homeassistant.helpers import issue_registry as ir
+
+    site = simulator_server.simulator.sites[0]
+    simulator_server.simulator.faults.add(latency=0.5, path="timeseries", count=1)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    issues = ir.async_get(hass)
+    for _ in range(50):
+        if issues.async_get_issue("ecostruxure", f"history_import_{site.id}"):
+            break
+        await asyncio.sleep(0.02)
+    note = issues.async_get_issue("ecostruxure", f"history_import_{site.id}")
+    assert note is not None
+    assert note.translation_placeholders == {"site": site.name, "days": "30"}
+    sid, _ = meter_energy(simulator_server)
+    assert await rows(hass, sid)  # waits for the import
+    assert issues.async_get_issue("ecostruxure", f"history_import_{site.id}") is None
