@@ -13,6 +13,7 @@ from .api import FacilityExpertClient
 from .const import (
     CONF_BASE_URL,
     CONF_HISTORY_DAYS,
+    CONF_MEASUREMENT_STATISTICS,
     CONF_SITES,
     CONF_SUBSCRIPTION_KEY,
     CONF_TECHNICAL_TOKEN,
@@ -54,7 +55,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) 
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if "recorder" in hass.config.components:
-        history = EnergyHistory(hass, coordinator)
+        history = EnergyHistory(
+            hass,
+            coordinator,
+            with_means=entry.options.get(CONF_MEASUREMENT_STATISTICS, False),
+        )
 
         @callback
         def import_history(_: datetime | None = None) -> None:

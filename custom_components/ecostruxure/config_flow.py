@@ -12,6 +12,7 @@ from homeassistant.config_entries import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -41,6 +42,7 @@ from .const import (
     CONF_ADVANCED,
     CONF_BASE_URL,
     CONF_HISTORY_DAYS,
+    CONF_MEASUREMENT_STATISTICS,
     CONF_SCAN_INTERVAL,
     CONF_SITES,
     CONF_SUBSCRIPTION_KEY,
@@ -316,6 +318,9 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
                         CONF_SITES: chosen,
                         CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
                         CONF_HISTORY_DAYS: int(user_input[CONF_HISTORY_DAYS]),
+                        CONF_MEASUREMENT_STATISTICS: bool(
+                            user_input.get(CONF_MEASUREMENT_STATISTICS, False)
+                        ),
                     }
                 )
         current = user_input or entry.options
@@ -340,6 +345,7 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
                         mode=NumberSelectorMode.BOX,
                     )
                 ),
+                vol.Optional(CONF_MEASUREMENT_STATISTICS): BooleanSelector(),
             }
         )
         return self.async_show_form(
@@ -350,6 +356,7 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
                     CONF_SITES: current.get(CONF_SITES, []),
                     CONF_SCAN_INTERVAL: current.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL),
                     CONF_HISTORY_DAYS: current.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS),
+                    CONF_MEASUREMENT_STATISTICS: current.get(CONF_MEASUREMENT_STATISTICS, False),
                 },
             ),
             errors=errors,

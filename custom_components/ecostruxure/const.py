@@ -15,6 +15,7 @@ CONF_ADVANCED: Final = "advanced"
 CONF_SITES: Final = "sites"
 CONF_SCAN_INTERVAL: Final = "scan_interval"
 CONF_HISTORY_DAYS: Final = "history_days"
+CONF_MEASUREMENT_STATISTICS: Final = "measurement_statistics"
 
 DEFAULT_SCAN_INTERVAL: Final = 60
 MIN_SCAN_INTERVAL: Final = 30

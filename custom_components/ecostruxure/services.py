@@ -10,7 +10,7 @@ from homeassistant.helpers.recorder import get_instance
 import probatio as vol
 
 from .api import EcoStruxureError
-from .const import DOMAIN
+from .const import CONF_MEASUREMENT_STATISTICS, DOMAIN
 from .coordinator import EcoStruxureConfigEntry
 from .statistics import DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS, EnergyHistory, site_statistic_ids
 
@@ -75,7 +75,10 @@ async def _import_history(call: ServiceCall) -> None:
         # Start over: what was imported goes, then the import runs for the days asked.
         await _clear(hass, await site_statistic_ids(hass, site_id))
         try:
-            await EnergyHistory(hass, coordinator).async_import_site(topology, call.data[ATTR_DAYS])
+            with_means = entry.options.get(CONF_MEASUREMENT_STATISTICS, False)
+            await EnergyHistory(hass, coordinator, with_means=with_means).async_import_site(
+                topology, call.data[ATTR_DAYS]
+            )
         except EcoStruxureError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,

@@ -26,7 +26,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util, slugify
-from homeassistant.util.unit_conversion import EnergyConverter, ReactiveEnergyConverter
+from homeassistant.util.unit_conversion import (
+    BaseUnitConverter,
+    ElectricPotentialConverter,
+    EnergyConverter,
+    PowerConverter,
+    ReactiveEnergyConverter,
+    TemperatureConverter,
+)
 
 from .api import Asset, EcoStruxureError, Interval, Measurement, Quantity, Series
 from .const import DOMAIN, LOGGER
@@ -45,6 +52,17 @@ COUNTERS: dict[str, tuple[str, str]] = {
         UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR,
         ReactiveEnergyConverter.UNIT_CLASS,
     ),
+}
+
+
+# Quantities whose hourly mean, min and max can be imported too (off by default), with the
+# converter that gives their unit class.
+MEANS: dict[str, type[BaseUnitConverter] | None] = {
+    Quantity.TEMPERATURE: TemperatureConverter,
+    Quantity.HUMIDITY: None,
+    Quantity.CO2: None,
+    Quantity.ACTIVE_POWER: PowerConverter,
+    Quantity.VOLTAGE: ElectricPotentialConverter,
 }
 
 
@@ -93,12 +111,19 @@ def hourly_rows(
 
 
 class EnergyHistory:
-    """Imports the counters of a coordinator's sites into the recorder."""
+    """Imports the counters (and, if asked, hourly means) of a coordinator's sites."""
 
-    def __init__(self, hass: HomeAssistant, coordinator: EcoStruxureCoordinator) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        coordinator: EcoStruxureCoordinator,
+        *,
+        with_means: bool = False,
+    ) -> None:
         """Prepare; nothing is read until `async_import`."""
         self.hass = hass
         self.coordinator = coordinator
+        self.with_means = with_means
 
     async def async_import(self, days: int = DEFAULT_HISTORY_DAYS) -> None:
         """Import what is missing up to the last complete hour, site by site."""
@@ -122,9 +147,74 @@ class EnergyHistory:
         return _Counter(asset, m, sid, now_hour - timedelta(days=days), None, 0.0)
 
     async def async_import_site(self, topology: SiteTopology, days: int) -> None:
-        """Import one site's counters; the client's errors are the caller's."""
-        site = topology.site
+        """Import one site's counters (and means); the client's errors are the caller's."""
         end = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+        await self._import_counters(topology, days, end)
+        if self.with_means:
+            await self._import_means(topology, days, end)
+
+    async def _last_start(self, sid: str) -> datetime | None:
+        last = await get_instance(self.hass).async_add_executor_job(
+            get_last_statistics, self.hass, 1, sid, False, {"mean"}
+        )
+        rows = last.get(sid)
+        return dt_util.utc_from_timestamp(rows[0]["start"]) if rows else None
+
+    async def _import_means(self, topology: SiteTopology, days: int, end: datetime) -> None:
+        """Hourly mean, min and max of comfort and electrical values, from 15-min means."""
+        site = topology.site
+        targets: list[tuple[Asset, Measurement, str, datetime]] = []
+        for asset in topology.assets.values():
+            for m in asset.measurements:
+                if m.quantity not in MEANS:
+                    continue
+                sid = statistic_id(site.id, m.id)
+                last = await self._last_start(sid)
+                start = last + HOUR if last else end - timedelta(days=days)
+                if start < end:
+                    targets.append((asset, m, sid, start))
+        if not targets:
+            return
+        series = {
+            s.measurement_id: s
+            for s in await self.coordinator.client.get_time_series(
+                site.id,
+                [m.id for _, m, _, _ in targets],
+                min(start for *_, start in targets),
+                end,
+                Interval.FIFTEEN_MINUTES,
+            )
+        }
+        for asset, m, sid, start in targets:
+            hours: dict[datetime, list[float]] = {}
+            found = series.get(m.id)
+            for point in found.points if found else ():
+                if point.value is not None and point.timestamp >= start:
+                    hour = point.timestamp.replace(minute=0, second=0, microsecond=0)
+                    hours.setdefault(hour, []).append(point.value)
+            rows = [
+                StatisticData(start=hour, mean=sum(v) / len(v), min=min(v), max=max(v))
+                for hour, v in sorted(hours.items())
+            ]
+            if not rows:
+                continue
+            converter = MEANS[m.quantity]
+            unit_class = (
+                converter.UNIT_CLASS if converter and m.unit in converter.VALID_UNITS else None
+            )
+            metadata = StatisticMetaData(
+                mean_type=StatisticMeanType.ARITHMETIC,
+                has_sum=False,
+                name=f"{site.name} {asset.name} {m.name}",
+                source=DOMAIN,
+                statistic_id=sid,
+                unit_class=unit_class,
+                unit_of_measurement=m.unit,
+            )
+            async_add_external_statistics(self.hass, metadata, rows)
+
+    async def _import_counters(self, topology: SiteTopology, days: int, end: datetime) -> None:
+        site = topology.site
         counters = [
             await self._counter(site.id, asset, m, days)
             for asset in topology.assets.values()

@@ -328,3 +328,57 @@ async def test_a_long_import_shows_a_note_while_it_runs(
     sid, _ = meter_energy(simulator_server)
     assert await rows(hass, sid)  # waits for the import
     assert issues.async_get_issue("ecostruxure", f"history_import_{site.id}") is None
+
+
+async def test_comfort_and_electrical_means_when_asked(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+) -> None:
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry,
+        options={**config_entry.options, "history_days": 1, "measurement_statistics": True},
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    site = simulator_server.simulator.sites[0]
+    room = next(a for a in site.assets.values() if a.type == "room")
+    temperature = next(m for m in room.measurements if m.quantity == "temperature")
+    sid = statistic_id(site.id, temperature.id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    found = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        dt_util.utcnow() - timedelta(days=2),
+        None,
+        {sid},
+        "hour",
+        None,
+        {"mean", "min", "max"},
+    )
+    hourly = found[sid]
+    assert len(hourly) == 24
+    for row in hourly:
+        begin = row["start"]
+        quarters = [temperature.aggregate(begin + 900 * q, begin + 900 * (q + 1)) for q in range(4)]
+        assert row["mean"] == pytest.approx(sum(quarters) / 4, abs=1e-6)
+        assert row["min"] == min(quarters)
+        assert row["max"] == max(quarters)
+    energy_id, _ = meter_energy(simulator_server)
+    assert len(await rows(hass, energy_id)) == 24  # counters as before
+
+
+async def test_means_are_off_by_default(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+) -> None:
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    site = simulator_server.simulator.sites[0]
+    room = next(a for a in site.assets.values() if a.type == "room")
+    temperature = next(m for m in room.measurements if m.quantity == "temperature")
+    assert await rows(hass, statistic_id(site.id, temperature.id)) == []
