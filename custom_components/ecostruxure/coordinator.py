@@ -58,6 +58,15 @@ def asset_device_id(site_id: str, asset_id: str) -> tuple[str, str]:
     return (DOMAIN, f"asset:{site_id}:{asset_id}")
 
 
+def site_id_of(identifier: tuple[str, str]) -> str | None:
+    """The site of a device identifier made by `site_device_id` or `asset_device_id`."""
+    domain, key = identifier
+    kind, _, rest = key.partition(":")
+    if domain != DOMAIN or kind not in {"site", "asset"} or not rest:
+        return None
+    return rest if kind == "site" else rest.rpartition(":")[0] or None
+
+
 @dataclass(slots=True)
 class SiteTopology:
     """What a site is made of: fetched at setup, refreshed every few hours."""

@@ -11,7 +11,7 @@ import probatio as vol
 
 from .api import EcoStruxureError
 from .const import CONF_MEASUREMENT_STATISTICS, DOMAIN
-from .coordinator import EcoStruxureConfigEntry
+from .coordinator import EcoStruxureConfigEntry, site_id_of
 from .statistics import DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS, EnergyHistory, site_statistic_ids
 
 SERVICE_IMPORT_HISTORY = "import_history"
@@ -31,14 +31,14 @@ IMPORT_HISTORY_SCHEMA = vol.Schema(
 def _site_of(hass: HomeAssistant, device_id: str) -> tuple[EcoStruxureConfigEntry, str]:
     """The loaded entry and the site of a site or asset device."""
     device = dr.async_get(hass).async_get(device_id)
-    identifiers = [key for domain, key in device.identifiers if domain == DOMAIN] if device else []
-    if device is None or not identifiers:
+    sites = [site for i in device.identifiers if (site := site_id_of(i))] if device else []
+    if device is None or not sites:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="not_an_ecostruxure_device",
             translation_placeholders={"device": device.name or device_id if device else device_id},
         )
-    site_id = identifiers[0].split(":")[1]  # "site:<site>" or "asset:<site>:<asset>"
+    site_id = sites[0]
     entry: EcoStruxureConfigEntry | None = hass.config_entries.async_get_entry(
         device.primary_config_entry or ""
     )

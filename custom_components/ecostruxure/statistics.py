@@ -17,6 +17,7 @@ from homeassistant.components.recorder.models import (
     StatisticMetaData,
 )
 from homeassistant.components.recorder.statistics import (
+    StatisticsRow,
     async_add_external_statistics,
     get_last_statistics,
     list_statistic_ids,
@@ -134,13 +135,17 @@ class EnergyHistory:
                 # The next hourly run starts where this one stopped.
                 LOGGER.warning("History of %s not imported yet: %s", topology.site.name, err)
 
+    async def _last_row(self, sid: str) -> StatisticsRow | None:
+        """The last imported hour of a statistic, if any."""
+        last = await get_instance(self.hass).async_add_executor_job(
+            get_last_statistics, self.hass, 1, sid, False, {"state", "sum", "mean"}
+        )
+        rows = last.get(sid)
+        return rows[0] if rows else None
+
     async def _counter(self, site_id: str, asset: Asset, m: Measurement, days: int) -> _Counter:
         sid = statistic_id(site_id, m.id)
-        last = await get_instance(self.hass).async_add_executor_job(
-            get_last_statistics, self.hass, 1, sid, False, {"state", "sum"}
-        )
-        if rows := last.get(sid):
-            row = rows[0]
+        if row := await self._last_row(sid):
             start = dt_util.utc_from_timestamp(row["start"]) + HOUR
             return _Counter(asset, m, sid, start, row.get("state"), row.get("sum") or 0.0)
         now_hour = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
@@ -153,13 +158,6 @@ class EnergyHistory:
         if self.with_means:
             await self._import_means(topology, days, end)
 
-    async def _last_start(self, sid: str) -> datetime | None:
-        last = await get_instance(self.hass).async_add_executor_job(
-            get_last_statistics, self.hass, 1, sid, False, {"mean"}
-        )
-        rows = last.get(sid)
-        return dt_util.utc_from_timestamp(rows[0]["start"]) if rows else None
-
     async def _import_means(self, topology: SiteTopology, days: int, end: datetime) -> None:
         """Hourly mean, min and max of comfort and electrical values, from 15-min means."""
         site = topology.site
@@ -169,8 +167,12 @@ class EnergyHistory:
                 if m.quantity not in MEANS:
                     continue
                 sid = statistic_id(site.id, m.id)
-                last = await self._last_start(sid)
-                start = last + HOUR if last else end - timedelta(days=days)
+                last = await self._last_row(sid)
+                start = (
+                    dt_util.utc_from_timestamp(last["start"]) + HOUR
+                    if last
+                    else end - timedelta(days=days)
+                )
                 if start < end:
                     targets.append((asset, m, sid, start))
         if not targets:
