@@ -354,6 +354,13 @@ class HomeAssistantDemo:
         flow = await self.api(
             session, "POST", "config/config_entries/flow", {"handler": "ecostruxure"}
         )
+        # The flow starts with a menu of the two services.
+        await self.api(
+            session,
+            "POST",
+            f"config/config_entries/flow/{flow['flow_id']}",
+            {"next_step_id": "facility_expert"},
+        )
         step = await self.api(
             session,
             "POST",

@@ -9,14 +9,16 @@ import sys
 
 from .facility_expert import Simulator, SimulatorConfig
 from .faults import FaultRule
+from .it_expert import ITExpertConfig, KeyKind
 from .server import SimulatorServer
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     defaults = SimulatorConfig()
+    it_defaults = ITExpertConfig()
     parser = argparse.ArgumentParser(
         prog="python -m simulator",
-        description="Serve a simulated EcoStruxure Facility Expert Data API on loopback.",
+        description="Serve simulated EcoStruxure Facility Expert and IT Expert APIs on loopback.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
@@ -40,6 +42,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="chance that a gateway goes offline on a given day",
     )
     parser.add_argument(
+        "--it-organizations",
+        type=int,
+        default=it_defaults.organizations,
+        help="IT Expert customer organizations (a demo organization comes on top)",
+    )
+    parser.add_argument(
+        "--it-alarms-per-hour",
+        type=float,
+        default=it_defaults.alarms_per_organization_per_hour,
+        help="alarms each IT Expert organization raises by itself per hour",
+    )
+    parser.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -58,6 +72,11 @@ async def _serve(args: argparse.Namespace) -> None:
         technical_token=args.technical_token,
         alarms_per_site_per_hour=args.alarms_per_hour,
         outage_probability=args.outage_probability,
+        it_expert=ITExpertConfig(
+            seed=args.seed,
+            organizations=args.it_organizations,
+            alarms_per_organization_per_hour=args.it_alarms_per_hour,
+        ),
     )
     simulator = Simulator(config)
     for fault in args.fault:
@@ -65,7 +84,15 @@ async def _serve(args: argparse.Namespace) -> None:
     async with SimulatorServer(simulator, args.host, args.port) as server:
         print(f"Facility Expert API: {server.base_url}")
         print(f"Control endpoint:    {server.control_url}")
-        print(f"Sites: {len(simulator.sites)} with {args.assets} assets each; Ctrl-C stops.")
+        print(f"Sites: {len(simulator.sites)} with {args.assets} assets each.")
+        it = simulator.it_expert
+        print(f"IT Expert API:       {server.it_base_url}")
+        for kind in KeyKind:
+            names = ", ".join(org.label for org in it.covered(it.config.key(kind)))
+            print(f"  {kind} key: {it.config.key(kind)}  ({names})")
+        for org in [*it.organizations, it.demo_organization]:
+            print(f"  organization {org.id}  {org.label}")
+        print("Ctrl-C stops.")
         sys.stdout.flush()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -25,6 +25,8 @@ from .building import ASSET_KINDS, Json, SimAsset, SimSite, SiteBuilder
 from .clock import SimulatedClock
 from .control import add_control_routes
 from .faults import BodyFault, FaultRule, Faults
+from .it_api import is_it_path
+from .it_expert import ITExpertConfig, ITExpertSimulator
 from .signals import uniform, unit_interval
 
 API_PREFIX: Final = urlsplit(paths.DEFAULT_BASE_URL).path
@@ -71,6 +73,7 @@ class SimulatorConfig:
     series_page_points: int = 5000  # points per time-series page before `nextCursor`
     max_connections: int = paths.MAX_SIMULTANEOUS_CONNECTIONS
     retry_after_when_busy: str | None = "1"
+    it_expert: ITExpertConfig = field(default_factory=ITExpertConfig)
 
     def __post_init__(self) -> None:
         """Refuse sizes the simulator cannot serve."""
@@ -183,6 +186,8 @@ class Simulator:
         self._manual_alarms: dict[str, _Alarm] = {}
         self._cleared_early: dict[str, float] = {}
         self._outage = lru_cache(maxsize=65_536)(self._outage_of_day)
+        # The IT Expert API on the same server: same clock, same fault rules.
+        self.it_expert = ITExpertSimulator(self.config.it_expert, self.clock, faults=self.faults)
 
     # --- the world ----------------------------------------------------------------------
 
@@ -446,7 +451,7 @@ class Simulator:
     @property
     def app(self) -> web.Application:
         """A new aiohttp application serving this simulator."""
-        app = web.Application(middlewares=[self._middleware])
+        app = web.Application(middlewares=[self._middleware, self.it_expert.middleware])
         routes: list[tuple[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]] = [
             (paths.SITES, self._list_sites),
             (paths.SITE, self._get_site),
@@ -457,6 +462,7 @@ class Simulator:
         ]
         for path, handler in routes:
             app.router.add_get(API_PREFIX + path, handler, name=handler.__name__.strip("_"))
+        self.it_expert.add_routes(app)
         add_control_routes(app, self)
         return app
 
@@ -466,8 +472,8 @@ class Simulator:
         request: web.Request,
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
-        if request.path.startswith(CONTROL_PREFIX):
-            return await handler(request)
+        if request.path.startswith(CONTROL_PREFIX) or is_it_path(request.path):
+            return await handler(request)  # the IT Expert middleware answers its own paths
         stats = self.stats
         stats.requests += 1
         if stats.in_flight >= self.config.max_connections:

@@ -6,6 +6,7 @@ from typing import Self
 from aiohttp import web
 
 from .facility_expert import API_PREFIX, CONTROL_PREFIX, Simulator
+from .it_api import IT_API_PREFIX
 
 
 class SimulatorServer:
@@ -49,6 +50,11 @@ class SimulatorServer:
     def base_url(self) -> str:
         """The API's base URL on this server."""
         return self.root_url + API_PREFIX
+
+    @property
+    def it_base_url(self) -> str:
+        """The IT Expert API's base URL on this server."""
+        return self.root_url + IT_API_PREFIX
 
     @property
     def control_url(self) -> str:

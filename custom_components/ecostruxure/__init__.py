@@ -1,6 +1,8 @@
 """The Schneider Electric EcoStruxure integration."""
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
@@ -10,7 +12,9 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .api import FacilityExpertClient
+from .api.it_expert.client import ITExpertClient
 from .const import (
+    CONF_API_KEY,
     CONF_BASE_URL,
     CONF_HISTORY_DAYS,
     CONF_MEASUREMENT_STATISTICS,
@@ -25,6 +29,12 @@ from .coordinator import (
     asset_device_id,
     site_device_id,
 )
+from .it_expert.coordinator import (
+    ITExpertConfigEntry,
+    ITExpertCoordinator,
+    is_it_expert,
+    it_device_id,
+)
 from .services import async_setup_services
 from .statistics import DEFAULT_HISTORY_DAYS, HOUR, EnergyHistory, async_clear_site_statistics
 
@@ -38,7 +48,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-def client_for(hass: HomeAssistant, data: dict[str, str]) -> FacilityExpertClient:
+def client_for(hass: HomeAssistant, data: Mapping[str, Any]) -> FacilityExpertClient:
     """A client of the account in `data`, on Home Assistant's shared session."""
     return FacilityExpertClient(
         async_get_clientsession(hass),
@@ -48,7 +58,33 @@ def client_for(hass: HomeAssistant, data: dict[str, str]) -> FacilityExpertClien
     )
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> bool:
+def it_expert_client_for(hass: HomeAssistant, data: Mapping[str, Any]) -> ITExpertClient:
+    """A client of the IT Expert key in `data`, on Home Assistant's shared session."""
+    return ITExpertClient(
+        async_get_clientsession(hass), data[CONF_API_KEY], base_url=data[CONF_BASE_URL]
+    )
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: EcoStruxureConfigEntry | ITExpertConfigEntry
+) -> bool:
+    """Set up an entry of either service."""
+    if is_it_expert(entry):
+        return await _async_setup_it_expert(hass, entry)
+    return await _async_setup_facility_expert(hass, entry)
+
+
+async def _async_setup_it_expert(hass: HomeAssistant, entry: ITExpertConfigEntry) -> bool:
+    """Sync the organizations once, add the entities, then open the measurement streams."""
+    coordinator = ITExpertCoordinator(hass, entry, it_expert_client_for(hass, entry.data))
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.async_start_streams()
+    return True
+
+
+async def _async_setup_facility_expert(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> bool:
     """Fetch the sites' topology and first values, then add the entities."""
     coordinator = EcoStruxureCoordinator(hass, entry, client_for(hass, dict(entry.data)))
     await coordinator.async_config_entry_first_refresh()
@@ -75,21 +111,37 @@ async def async_setup_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) 
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> bool:
-    """Unload the platforms."""
+async def async_unload_entry(
+    hass: HomeAssistant, entry: EcoStruxureConfigEntry | ITExpertConfigEntry
+) -> bool:
+    """Unload the platforms; the streams end with the entry's background tasks."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> None:
-    """Removing an entry removes the energy history it imported."""
-    if "recorder" in hass.config.components:
+async def async_remove_entry(
+    hass: HomeAssistant, entry: EcoStruxureConfigEntry | ITExpertConfigEntry
+) -> None:
+    """Removing a Facility Expert entry removes the energy history it imported."""
+    if not is_it_expert(entry) and "recorder" in hass.config.components:
         await async_clear_site_statistics(hass, entry.options.get(CONF_SITES, []))
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: EcoStruxureConfigEntry, device: dr.DeviceEntry
+    hass: HomeAssistant,
+    entry: EcoStruxureConfigEntry | ITExpertConfigEntry,
+    device: dr.DeviceEntry,
 ) -> bool:
-    """Let a user delete a device only once the service no longer reports it."""
+    """Let a user delete a device once the service no longer reports it (or shares it)."""
+    if is_it_expert(entry):
+        coordinator = entry.runtime_data
+        revoked = coordinator.data.revoked if coordinator.data else set()
+        current = {
+            it_device_id(org.id, object_id)
+            for org in coordinator.organizations.values()
+            if org.id not in revoked
+            for object_id in (org.id, *org.objects)
+        }
+        return not device.identifiers & current
     current = {
         identifier
         for site_id, topology in entry.runtime_data.topology.items()

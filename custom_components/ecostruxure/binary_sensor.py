@@ -17,7 +17,9 @@ from homeassistant.util import dt as dt_util
 from .api import Alarm, AlarmType, Asset
 from .const import STALE_AFTER
 from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator, SiteTopology, SiteValues
-from .entity import EcoStruxureEntity, async_add_topology_entities
+from .entity import EcoStruxureEntity, async_add_site_entities, async_add_topology_entities
+from .it_expert.binary_sensor import build_binary_sensors
+from .it_expert.coordinator import ITExpertConfigEntry, is_it_expert
 
 PARALLEL_UPDATES = 0
 
@@ -168,8 +170,14 @@ def _binary_sensors(
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: EcoStruxureConfigEntry,
+    entry: EcoStruxureConfigEntry | ITExpertConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the binary sensors of every site and asset."""
-    async_add_topology_entities(entry, async_add_entities, _binary_sensors)
+    """Add the binary sensors of every site and asset, or of every IT Expert device."""
+    if is_it_expert(entry):
+        coordinator = entry.runtime_data
+        async_add_topology_entities(
+            entry, coordinator, async_add_entities, lambda: build_binary_sensors(coordinator)
+        )
+        return
+    async_add_site_entities(entry, async_add_entities, _binary_sensors)

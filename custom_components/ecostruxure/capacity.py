@@ -1,11 +1,15 @@
-"""How many entities a selection of sites creates, against Home Assistant's per-entry cap."""
+"""How many entities a choice of sites or organizations creates, against the per-entry cap."""
 
 from collections.abc import Iterable
 
 from homeassistant.helpers.entity_platform import MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
 
 from .api import Asset
+from .api.it_expert.models import InventoryKind, InventoryObject, Sensor
 from .binary_sensor import SITE_BINARY_SENSORS
+from .it_expert.binary_sensor import PROBLEM, STREAM
+from .it_expert.event import ALARM_EVENTS
+from .it_expert.sensor import ALARM_SENSORS
 from .sensor import SITE_SENSORS, measurement_description
 
 MAX_ENTITIES = MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
@@ -29,3 +33,22 @@ def enabled_entities(assets: Iterable[Asset]) -> int:
         )
         total += len(set(asset.alarm_types))
     return total
+
+
+def it_expert_enabled_entities(
+    objects: Iterable[InventoryObject], sensors: Iterable[Sensor]
+) -> int:
+    """The entities enabled by default that one IT Expert organization creates.
+
+    Counted with the descriptions the platforms use: the stream sensor of the organization,
+    the alarm entities of each device, one sensor per device sensor.
+    """
+    per_device = sum(
+        d.entity_registry_enabled_default for d in (PROBLEM, ALARM_EVENTS, *ALARM_SENSORS)
+    )
+    devices = {o.id for o in objects if o.kind == InventoryKind.DEVICE}
+    return (
+        STREAM.entity_registry_enabled_default
+        + per_device * len(devices)
+        + sum(1 for sensor in sensors if sensor.device_id in devices)
+    )

@@ -8,11 +8,19 @@ DOMAIN: Final = "ecostruxure"
 LOGGER: Final = logging.getLogger(__package__)
 MANUFACTURER: Final = "Schneider Electric"
 
+# Which cloud an entry reads. Entries made before IT Expert existed have no service: they are
+# Facility Expert entries.
+CONF_SERVICE: Final = "service"
+SERVICE_FACILITY_EXPERT: Final = "facility_expert"
+SERVICE_IT_EXPERT: Final = "it_expert"
+
 CONF_SUBSCRIPTION_KEY: Final = "subscription_key"
 CONF_TECHNICAL_TOKEN: Final = "technical_token"
 CONF_BASE_URL: Final = "base_url"
 CONF_ADVANCED: Final = "advanced"
 CONF_SITES: Final = "sites"
+CONF_API_KEY: Final = "api_key"  # IT Expert
+CONF_ORGANIZATIONS: Final = "organizations"  # IT Expert
 CONF_SCAN_INTERVAL: Final = "scan_interval"
 CONF_HISTORY_DAYS: Final = "history_days"
 CONF_MEASUREMENT_STATISTICS: Final = "measurement_statistics"

@@ -39,6 +39,7 @@ from .const import (
     MAX_ALARM_WINDOW,
     TOPOLOGY_REFRESH_INTERVAL,
 )
+from .topology import parents_first
 
 type EcoStruxureConfigEntry = ConfigEntry[EcoStruxureCoordinator]
 
@@ -77,21 +78,9 @@ class SiteTopology:
 
     def ordered_assets(self) -> list[Asset]:
         """Assets with every parent before its children (devices need their parent first)."""
-        ordered: list[Asset] = []
-        placed: set[str] = set()
-
-        def place(asset: Asset, path: frozenset[str]) -> None:
-            if asset.id in placed:
-                return
-            parent = self.assets.get(asset.parent_id or "")
-            if parent is not None and parent.id not in path:  # a loop in the data is cut
-                place(parent, path | {asset.id})
-            placed.add(asset.id)
-            ordered.append(asset)
-
-        for asset in self.assets.values():
-            place(asset, frozenset({asset.id}))
-        return ordered
+        return parents_first(
+            self.assets.values(), key=lambda asset: asset.id, parent=lambda asset: asset.parent_id
+        )
 
     def area_of(self, asset: Asset) -> str | None:
         """The room, else the floor, the asset is in (itself included)."""

@@ -1,11 +1,14 @@
 """Base entities: everything an EcoStruxure entity shares."""
 
 from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
-from homeassistant.core import callback
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .api import Asset
 from .coordinator import (
@@ -18,10 +21,36 @@ from .coordinator import (
 )
 
 
-class EcoStruxureEntity(CoordinatorEntity[EcoStruxureCoordinator]):
-    """An entity of a site (or of one of its assets), fed by the coordinator."""
+class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
+    """A coordinator entity that writes its state only when something visible changed.
+
+    With thousands of entities most values do not change from one cycle to the next;
+    skipping those writes keeps the event bus and the recorder quiet.
+    """
 
     _attr_has_entity_name = True
+    _written: tuple[object, ...] | None = None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when what a user sees changed."""
+        seen = self._fingerprint()
+        if seen != self._written:
+            self._written = seen
+            self.async_write_ha_state()
+
+    async def async_added_to_hass(self) -> None:
+        """Remember what was written first, so the next cycle compares against it."""
+        await super().async_added_to_hass()
+        self._written = self._fingerprint()
+
+    def _fingerprint(self) -> tuple[object, ...]:
+        """What a user sees of the entity: written again only when it changes."""
+        return (self.available, self.state, repr(self.extra_state_attributes))
+
+
+class EcoStruxureEntity(ChangeOnlyEntity[EcoStruxureCoordinator]):
+    """An entity of a site (or of one of its assets), fed by the coordinator."""
 
     def __init__(
         self,
@@ -38,7 +67,6 @@ class EcoStruxureEntity(CoordinatorEntity[EcoStruxureCoordinator]):
         self._attr_device_info = DeviceInfo(
             identifiers={asset_device_id(site_id, asset.id) if asset else site_device_id(site_id)}
         )
-        self._written: tuple[object, ...] | None = None
 
     @property
     def site_values(self) -> SiteValues | None:
@@ -51,47 +79,30 @@ class EcoStruxureEntity(CoordinatorEntity[EcoStruxureCoordinator]):
         """Unavailable while the site does not answer: never a made-up value."""
         return super().available and self.site_values is not None
 
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        """Write the state only when something a user can see changed.
 
-        With thousands of entities most values do not change from one cycle to the next;
-        skipping those writes keeps the event bus and the recorder quiet.
-        """
-        seen = self._fingerprint()
-        if seen != self._written:
-            self._written = seen
-            self.async_write_ha_state()
+class TopologySource(Protocol):
+    """A coordinator that tells when the objects behind its entities change."""
 
-    async def async_added_to_hass(self) -> None:
-        """Remember what was written first, so the next cycle compares against it."""
-        await super().async_added_to_hass()
-        self._written = self._fingerprint()
-
-    def _fingerprint(self) -> tuple[object, ...]:
-        """What a user sees of the entity: written again only when it changes."""
-        return (self.available, self.state, repr(self.extra_state_attributes))
+    def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
+        """Call `listener` on every change; returns the remover."""
 
 
 @callback
 def async_add_topology_entities(
-    entry: EcoStruxureConfigEntry,
+    entry: ConfigEntry[Any],
+    source: TopologySource,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    build: Callable[[EcoStruxureCoordinator, SiteTopology], Iterable[EcoStruxureEntity]],
+    build: Callable[[], Iterable[Entity]],
 ) -> None:
-    """Add the entities of every site and asset, now and whenever new assets appear.
+    """Add the entities `build` describes, now and whenever the topology changes.
 
-    Entities of a vanished asset go with its device; if it comes back, they come back.
+    Entities of a vanished object go with its device; if it comes back, they come back.
     """
-    coordinator = entry.runtime_data
     known: set[str] = set()
 
     @callback
     def add_new() -> None:
-        current: dict[str, EcoStruxureEntity] = {}
-        for topology in coordinator.topology.values():
-            for entity in build(coordinator, topology):
-                current[entity.unique_id or ""] = entity
+        current = {entity.unique_id or "": entity for entity in build()}
         new = [entity for key, entity in current.items() if key not in known]
         known.clear()
         known.update(current)
@@ -99,4 +110,24 @@ def async_add_topology_entities(
             async_add_entities(new)
 
     add_new()
-    entry.async_on_unload(coordinator.async_add_topology_listener(add_new))
+    entry.async_on_unload(source.async_add_topology_listener(add_new))
+
+
+@callback
+def async_add_site_entities(
+    entry: EcoStruxureConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[EcoStruxureCoordinator, SiteTopology], Iterable[EcoStruxureEntity]],
+) -> None:
+    """Add the entities of every Facility Expert site and asset, as the topology changes."""
+    coordinator = entry.runtime_data
+    async_add_topology_entities(
+        entry,
+        coordinator,
+        async_add_entities,
+        lambda: (
+            entity
+            for topology in coordinator.topology.values()
+            for entity in build(coordinator, topology)
+        ),
+    )

@@ -6,7 +6,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Alarm
 from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator, SiteTopology
-from .entity import EcoStruxureEntity, async_add_topology_entities
+from .entity import EcoStruxureEntity, async_add_site_entities, async_add_topology_entities
+from .it_expert.coordinator import ITExpertConfigEntry, is_it_expert
+from .it_expert.event import build_events
 
 PARALLEL_UPDATES = 0
 
@@ -75,8 +77,14 @@ def _events(coordinator: EcoStruxureCoordinator, topology: SiteTopology) -> list
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: EcoStruxureConfigEntry,
+    entry: EcoStruxureConfigEntry | ITExpertConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add an alarm event entity per site."""
-    async_add_topology_entities(entry, async_add_entities, _events)
+    """Add the alarm event entities of every site and asset, or of every IT Expert device."""
+    if is_it_expert(entry):
+        coordinator = entry.runtime_data
+        async_add_topology_entities(
+            entry, coordinator, async_add_entities, lambda: build_events(coordinator)
+        )
+        return
+    async_add_site_entities(entry, async_add_entities, _events)

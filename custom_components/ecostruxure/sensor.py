@@ -10,7 +10,6 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.components.sensor.const import DEVICE_CLASS_UNITS
 from homeassistant.const import (
     EntityCategory,
     UnitOfApparentPower,
@@ -30,7 +29,10 @@ from homeassistant.helpers.typing import StateType
 
 from .api import Asset, Measurement, Quantity
 from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator, SiteTopology, SiteValues
-from .entity import EcoStruxureEntity, async_add_topology_entities
+from .entity import EcoStruxureEntity, async_add_site_entities, async_add_topology_entities
+from .it_expert.coordinator import ITExpertConfigEntry, is_it_expert
+from .it_expert.sensor import build_sensors
+from .units import device_class_accepts
 
 # Read-only entities fed by the coordinator: no request of their own.
 PARALLEL_UPDATES = 0
@@ -174,8 +176,7 @@ def measurement_description(measurement: Measurement) -> MeasurementSensorEntity
     description = known
     unit = measurement.unit
     if unit is not None and unit != known.native_unit_of_measurement:
-        allowed = DEVICE_CLASS_UNITS.get(known.device_class, set())  # type: ignore[arg-type]
-        if unit in allowed:
+        if device_class_accepts(known.device_class, unit):
             # Another unit of the same kind (Wh for kWh...): Home Assistant converts it.
             description = replace(known, native_unit_of_measurement=unit)
         else:
@@ -257,8 +258,14 @@ def _sensors(
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: EcoStruxureConfigEntry,
+    entry: EcoStruxureConfigEntry | ITExpertConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of every site and asset."""
-    async_add_topology_entities(entry, async_add_entities, _sensors)
+    """Add the sensors of every site and asset, or of every IT Expert device."""
+    if is_it_expert(entry):
+        coordinator = entry.runtime_data
+        async_add_topology_entities(
+            entry, coordinator, async_add_entities, lambda: build_sensors(coordinator)
+        )
+        return
+    async_add_site_entities(entry, async_add_entities, _sensors)

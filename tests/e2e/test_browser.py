@@ -110,6 +110,8 @@ async def test_a_person_adds_and_uses_the_integration(stack: Stack, browser: Bro
     await page.get_by_role("button", name="Add integration").click()
     await page.get_by_placeholder("Search for a brand name").fill("EcoStruxure")
     await page.get_by_text("Schneider Electric EcoStruxure").click()
+    await expect(page.get_by_text("Choose the EcoStruxure service")).to_be_visible()
+    await page.get_by_text("Facility Expert (buildings: energy, comfort, electrical)").click()
     await expect(page.get_by_text("Connect to EcoStruxure Facility Expert")).to_be_visible()
     await page.get_by_role("textbox", name="Subscription key").fill(sim.subscription_key)
     await page.get_by_role("textbox", name="Technical token").fill("not-the-token")

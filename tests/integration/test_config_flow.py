@@ -16,10 +16,12 @@ from custom_components.ecostruxure.const import (
     CONF_BASE_URL,
     CONF_HISTORY_DAYS,
     CONF_SCAN_INTERVAL,
+    CONF_SERVICE,
     CONF_SITES,
     CONF_SUBSCRIPTION_KEY,
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
+    SERVICE_FACILITY_EXPERT,
 )
 from simulator import BodyFault, Simulator, SimulatorConfig, SimulatorServer
 
@@ -51,7 +53,11 @@ def suggested(result: FlowResult, *path: str) -> Any:
 
 
 async def start(hass: HomeAssistant) -> FlowResult:
-    return await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    """A new flow, past the menu: Facility Expert chosen."""
+    menu = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    return await hass.config_entries.flow.async_configure(
+        menu["flow_id"], {"next_step_id": "facility_expert"}
+    )
 
 
 @pytest.fixture
@@ -64,10 +70,17 @@ async def other_account(socket_enabled: None) -> AsyncIterator[SimulatorServer]:
         yield server
 
 
+async def test_the_flow_starts_with_a_choice_of_service(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "user"
+    assert list(result["menu_options"]) == ["facility_expert", "it_expert"]
+
+
 async def test_form_defaults_to_the_real_service(hass: HomeAssistant) -> None:
     result = await start(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "facility_expert"
     assert result["errors"] == {}
     filled = result["data_schema"]({CONF_SUBSCRIPTION_KEY: "k", CONF_TECHNICAL_TOKEN: "t",
                                      CONF_ADVANCED: {}})  # fmt: skip
@@ -93,6 +106,7 @@ async def test_secrets_then_sites_create_an_entry(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == sim.sites[1].name
     assert result["data"] == {
+        CONF_SERVICE: SERVICE_FACILITY_EXPERT,
         CONF_SUBSCRIPTION_KEY: sim.subscription_key,
         CONF_TECHNICAL_TOKEN: sim.technical_token,
         CONF_BASE_URL: simulator_server.base_url,  # trailing slash removed
@@ -232,6 +246,7 @@ async def test_reauthentication(
     hass: HomeAssistant, config_entry: MockConfigEntry, simulator_server: SimulatorServer
 ) -> None:
     sim = simulator_server.simulator
+    assert CONF_SERVICE not in config_entry.data  # an entry from before IT Expert existed
     config_entry.add_to_hass(hass)
     sim.revoke_credentials(new_technical_token="rotated")
     result = await config_entry.start_reauth_flow(hass)
@@ -248,6 +263,7 @@ async def test_reauthentication(
     assert result["reason"] == "reauth_successful"
     assert config_entry.data[CONF_TECHNICAL_TOKEN] == "rotated"
     assert config_entry.data[CONF_BASE_URL] == simulator_server.base_url
+    assert CONF_SERVICE not in config_entry.data  # still read as Facility Expert
     await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.LOADED  # reloaded with the new secrets
 

@@ -1,4 +1,4 @@
-"""Async client of Schneider Electric's EcoStruxure cloud APIs.
+"""Async clients of Schneider Electric's EcoStruxure cloud APIs: Facility Expert and IT Expert.
 
 Free of Home Assistant imports, so it can be published as a library of its own.
 """
@@ -19,7 +19,10 @@ from .errors import (
     RequestTimeoutError,
     Secret,
     ServerError,
+    StreamClosedError,
+    StreamRateLimitedError,
 )
+from .it_expert import ITExpertClient
 from .models import (
     Address,
     Alarm,
@@ -57,6 +60,7 @@ __all__ = [
     "FieldError",
     "ForbiddenError",
     "Gateway",
+    "ITExpertClient",
     "Interval",
     "InvalidRequestError",
     "InvalidResponseError",
@@ -74,5 +78,7 @@ __all__ = [
     "Severity",
     "Site",
     "SiteDetail",
+    "StreamClosedError",
+    "StreamRateLimitedError",
     "TimeSeriesPoint",
 ]

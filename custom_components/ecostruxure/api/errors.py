@@ -115,3 +115,11 @@ class ServerError(ApiError):
 
 class InvalidRequestError(ApiError):
     """Another 4xx: a bad parameter or a bug in the request."""
+
+
+class StreamClosedError(CannotConnectError):
+    """A measurement stream ended: dropped, gone quiet, or a replay without its end message."""
+
+
+class StreamRateLimitedError(EcoStruxureError):
+    """A measurement stream was cut after the service wrote its rate-limit message."""

@@ -6,10 +6,13 @@ Every operation of the services is a GET, so retrying a request is always safe; 
 retried is decided by the failure alone: 429 (after Retry-After, or an exponential backoff with
 jitter), 500/502/504 and connection failures, a small bounded number of times. 401, 403, 404,
 other 4xx and 503 are never retried: repeating them cannot succeed.
+
+Line-delimited streams (IT Expert's measurements) are long-lived GETs read line by line; they
+are never retried here: the caller reconnects, as only it knows where to resume.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -34,6 +37,7 @@ from .errors import (
     RateLimitedError,
     RequestTimeoutError,
     ServerError,
+    StreamClosedError,
 )
 from .parsing import parse_field_errors
 
@@ -42,6 +46,10 @@ _LOGGER = logging.getLogger(__name__)
 HARD_CONCURRENCY_CAP: Final = 10  # the service refuses an 11th simultaneous connection
 DEFAULT_CONCURRENCY: Final = 4
 DEFAULT_TIMEOUT: Final = 30.0
+STREAM_CONNECT_TIMEOUT: Final = 10.0
+# A line this long without its newline is no measurement: the stream is dropped rather than
+# buffered without bound.
+STREAM_MAX_LINE: Final = 1024 * 1024
 _RETRIED_SERVER_STATUSES: Final = frozenset({500, 502, 504})
 _REDACTED: Final = "**REDACTED**"
 
@@ -98,13 +106,23 @@ class HttpTransport:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        """Prepare a transport; nothing is sent until a request is made."""
+        """Prepare a transport; nothing is sent until a request is made.
+
+        Every header value is redacted from messages, and so is the credential of a value
+        of the form `<scheme> <credential>` (`bearer <key>`), which may be echoed alone.
+        """
         if not 1 <= max_concurrency <= HARD_CONCURRENCY_CAP:
             raise ValueError(f"max_concurrency must be between 1 and {HARD_CONCURRENCY_CAP}")
         self._session = session
         self.base_url = base_url.rstrip("/")
         self._headers = {**auth_headers, "Accept": "application/json"}
-        self._secrets = tuple(value for value in auth_headers.values() if value)
+        # Streams ask for gzip explicitly (the service refuses them uncompressed, and brotli
+        # must not be negotiated); Accept is left to aiohttp, as the service's samples do.
+        self._stream_headers = {**auth_headers, "Accept-Encoding": "gzip"}
+        # Longest first, so that a secret containing another is redacted whole.
+        secrets = {value for value in auth_headers.values() if value}
+        secrets |= {value.split(" ", 1)[1] for value in secrets if " " in value}
+        self._secrets = tuple(sorted((value for value in secrets if value), key=len, reverse=True))
         self._slots = asyncio.Semaphore(max_concurrency)
         self.max_concurrency = max_concurrency
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
@@ -160,8 +178,83 @@ class HttpTransport:
             raise self._error(status, reason, body, retry_after)
         try:
             return json.loads(body)
-        except ValueError:
+        except ValueError, RecursionError:  # RecursionError: absurdly deep nesting
             raise InvalidResponseError(f"GET {path} returned a body that is not JSON") from None
+
+    async def stream_lines(
+        self,
+        path: str,
+        params: QueryParams = (),
+        *,
+        idle_timeout: float,
+        connect_timeout: float = STREAM_CONNECT_TIMEOUT,
+        on_connected: Callable[[], None] | None = None,
+    ) -> AsyncGenerator[bytes]:
+        """GET a line-delimited stream and yield each complete line, without its newline.
+
+        The stream takes no slot of the concurrency limit: it lasts hours, and REST calls must
+        not wait for it. An error status raises the same exception as a REST call, without a
+        retry. The stream never ends normally: its end, `idle_timeout` seconds without a byte
+        (heartbeats count) or a broken connection raise StreamClosedError. A last fragment
+        without its newline is a line cut mid-way and is dropped. `on_connected` is called
+        once the service accepted the stream, before its first line (heartbeats yield none).
+        """
+        url = self.base_url + path
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=connect_timeout, sock_read=idle_timeout
+        )
+        pending = bytearray()
+        try:
+            async with self._session.get(
+                url,
+                params=list(params),
+                headers=self._stream_headers,
+                timeout=timeout,
+                allow_redirects=False,
+            ) as response:
+                _LOGGER.debug("GET %s -> %s (stream)", path, response.status)
+                if response.status >= 300:
+                    # A redirect is not followed (it would resend the key elsewhere): it is
+                    # an error like a 4xx.
+                    body = await response.read()
+                    raise self._error(
+                        response.status,
+                        response.reason or "",
+                        body,
+                        response.headers.get("Retry-After"),
+                    )
+                if on_connected is not None:
+                    on_connected()
+                try:
+                    async for chunk in response.content.iter_any():
+                        pending += chunk
+                        if b"\n" in chunk:
+                            *lines, rest = pending.split(b"\n")
+                            pending = bytearray(rest)
+                            for line in lines:
+                                yield bytes(line)
+                        if len(pending) > STREAM_MAX_LINE:
+                            raise StreamClosedError(
+                                f"GET {path}: a line longer than {STREAM_MAX_LINE} bytes"
+                            )
+                finally:
+                    # Closed rather than released: an unfinished stream's connection cannot
+                    # be reused, and the generator may be left mid-way by its consumer.
+                    response.close()
+        except TimeoutError as err:
+            what = (
+                f"no connection within {connect_timeout:g} s"
+                if isinstance(err, aiohttp.ConnectionTimeoutError)
+                else f"no data for {idle_timeout:g} s"
+            )
+            raise StreamClosedError(f"GET {path}: {what}") from None
+        except aiohttp.ClientError as err:
+            raise StreamClosedError(
+                f"GET {path} broke off: {self._redact(type(err).__name__)}"
+            ) from None
+        if pending:
+            _LOGGER.debug("GET %s: dropping a last line cut off (%d bytes)", path, len(pending))
+        raise StreamClosedError(f"GET {path}: the stream ended")
 
     def _redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -174,7 +267,7 @@ class HttpTransport:
         problem_errors: tuple[FieldError, ...] = ()
         try:
             problem = json.loads(body)
-        except ValueError:
+        except ValueError, RecursionError:
             problem = None
         if isinstance(problem, dict):
             if isinstance(problem.get("title"), str) and problem["title"]:

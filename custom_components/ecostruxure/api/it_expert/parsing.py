@@ -1,0 +1,405 @@
+"""Defensive parsers from the IT Expert API's decoded JSON to the models.
+
+The same rules as the Facility Expert parsers, whose field readers are reused: unknown fields
+are ignored, optional fields may be missing, null or of the wrong type (then treated as
+missing), ids may be numbers (kept as strings, as the service's are opaque), and a malformed
+item is skipped and logged while the rest is kept. A body whose overall shape is wrong (not an
+object, no integer offset, the list missing) raises InvalidResponseError: a snapshot read as
+empty would make the caller delete everything. No other exception escapes.
+
+Where the field names are inferred, the alternatives of docs/it-expert-contract.md are read.
+"""
+
+from collections.abc import Callable
+from enum import StrEnum
+import json
+import logging
+import math
+import re
+from typing import Final, cast
+
+from ..errors import InvalidResponseError
+from ..parsing import (
+    JsonObject,
+    _MalformedItemError,
+    _object,
+    _optional_id,
+    _optional_int,
+    _optional_str,
+    _parse_items,
+    _required_id,
+    _strings,
+    parse_datetime,
+)
+from .models import (
+    Change,
+    Changes,
+    DeviceWithAncestors,
+    InventoryKind,
+    InventoryObject,
+    ITAlarm,
+    ITSeverity,
+    Sensor,
+    SensorReading,
+    SensorValueType,
+    Snapshot,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+# The discriminator's name is not in the public samples: the likely candidates, in order.
+INVENTORY_DISCRIMINATORS: Final = ("inventoryObjectType", "objectType", "@type", "discriminator")
+# Without a discriminator, a field only devices have makes an object a device.
+_DEVICE_ONLY_FIELDS: Final = ("locationId", "gatewayIds", "modelName", "serialNumber")
+ORGANIZATION_LIST_KEYS: Final = ("organizations", "organizationIds", "ids", "items")
+
+_VALUE_TYPES: Final = {
+    "numeric": SensorValueType.NUMERIC,
+    "number": SensorValueType.NUMERIC,
+    "double": SensorValueType.NUMERIC,
+    "string": SensorValueType.STRING,
+    "text": SensorValueType.STRING,
+}
+# Words of a sensor type that make it a number when `valueType` is missing ("INPUT_VOLTAGE"
+# has VOLTAGE); a type with none of them and no unit is text (STATUS, MODE, ...).
+NUMERIC_SENSOR_TYPE_WORDS: Final = frozenset(
+    {
+        "AIRFLOW",
+        "CAPACITY",
+        "CHARGE",
+        "CURRENT",
+        "DEWPOINT",
+        "ENERGY",
+        "FREQUENCY",
+        "HUMIDITY",
+        "LOAD",
+        "POWER",
+        "PRESSURE",
+        "RUNTIME",
+        "SPEED",
+        "TEMPERATURE",
+        "VOLTAGE",
+    }
+)
+_WORD_SEPARATORS: Final = re.compile(r"[^A-Za-z0-9]+")
+_SEVERITIES: Final = {severity.value: severity for severity in ITSeverity}
+
+
+class StreamSignal(StrEnum):
+    """A system message of a measurement stream that changes how it is read."""
+
+    RATE_LIMITED = "rate_limited"
+    COMPLETED = "completed"
+
+
+_SYSTEM_MESSAGE_TYPES: Final = ("replaySystemMessageType", "systemMessageType")
+
+
+# --- fields -----------------------------------------------------------------------------
+
+
+def _offset(obj: JsonObject) -> int:
+    """The int64 offset of a list or changes response: an integer, or its decimal string."""
+    value = obj.get("offset")
+    if isinstance(value, str) and value.isascii() and value.isdecimal():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise InvalidResponseError("Expected a non-negative integer offset")
+
+
+def _list_field(obj: JsonObject, key: str) -> list[object]:
+    items = obj.get(key)
+    if not isinstance(items, list):
+        raise InvalidResponseError(f"Expected a list of {key}")
+    return items
+
+
+def _first_str(obj: JsonObject, *names: str) -> str | None:
+    for name in names:
+        if (value := _optional_str(obj, name)) is not None:
+            return value
+    return None
+
+
+# --- organizations ----------------------------------------------------------------------
+
+
+def _organization_id(item: object) -> str | None:
+    if isinstance(item, dict):
+        return _optional_id(cast(JsonObject, item), "id")
+    return _optional_id({"id": item}, "id")
+
+
+def parse_organizations(payload: object) -> tuple[str, ...]:
+    """Parse the organization ids the key covers, in the service's order, without repeats.
+
+    Accepted: a list of ids, a list of objects with `id`, or an object wrapping either under
+    one of ORGANIZATION_LIST_KEYS.
+    """
+    items: object = payload
+    if isinstance(payload, dict):
+        obj = cast(JsonObject, payload)
+        items = next(
+            (obj[key] for key in ORGANIZATION_LIST_KEYS if isinstance(obj.get(key), list)), None
+        )
+    if not isinstance(items, list):
+        raise InvalidResponseError("Expected a list of organizations")
+    ids: dict[str, None] = {}
+    for item in items:
+        if (organization_id := _organization_id(item)) is None:
+            _LOGGER.debug("Ignoring an organization without an id")
+        else:
+            ids[organization_id] = None
+    return tuple(ids)
+
+
+# --- inventory --------------------------------------------------------------------------
+
+
+def _kind_of(obj: JsonObject, organization_id: str | None) -> InventoryKind:
+    for name in INVENTORY_DISCRIMINATORS:
+        if (value := _optional_str(obj, name)) is None:
+            continue
+        lowered = value.lower()
+        # Equal, or named inside a longer class name ("InventoryObjectDevice").
+        matches = [kind for kind in InventoryKind if kind.value in lowered]
+        if len(matches) == 1:
+            return matches[0]
+        # A kind this client does not know (or an ambiguous one) cannot be placed in the tree.
+        raise _MalformedItemError(f"unknown inventory object kind {value[:40]!r}")
+    if any(name in obj for name in _DEVICE_ONLY_FIELDS):
+        return InventoryKind.DEVICE
+    if organization_id is not None and _optional_id(obj, "id") == organization_id:
+        return InventoryKind.ORGANIZATION
+    if _optional_str(obj, "type") is not None:
+        return InventoryKind.LOCATION
+    raise _MalformedItemError("no kind: neither a discriminator nor a telling field")
+
+
+def _inventory_object(
+    obj: JsonObject, organization_id: str | None, kind: InventoryKind | None = None
+) -> InventoryObject:
+    object_id = _required_id(obj, "id")
+    return InventoryObject(
+        id=object_id,
+        kind=kind or _kind_of(obj, organization_id),
+        label=_optional_str(obj, "label"),
+        type=_optional_str(obj, "type"),
+        parent_id=_optional_id(obj, "parentId"),
+        location_id=_optional_id(obj, "locationId"),
+        address=_optional_str(obj, "address"),
+        model=_first_str(obj, "modelName", "model"),
+        serial_number=_first_str(obj, "serialNumber", "serial"),
+        gateway_ids=_strings(obj.get("gatewayIds")),
+    )
+
+
+def _inventory_items(raw: list[object], organization_id: str | None) -> list[InventoryObject]:
+    return _parse_items(
+        raw, "inventory object", lambda obj: _inventory_object(obj, organization_id)
+    )
+
+
+def parse_inventory(
+    payload: object, organization_id: str | None = None
+) -> Snapshot[InventoryObject]:
+    """Parse an organization's full inventory.
+
+    `organization_id` recognises the Organization object when no discriminator says so.
+    """
+    obj = _object(payload, "an inventory")
+    raw = _list_field(obj, "inventoryObjects")
+    return Snapshot(_offset(obj), tuple(_inventory_items(raw, organization_id)))
+
+
+def _inventory_change(
+    organization_id: str | None,
+) -> Callable[[JsonObject], Change[InventoryObject]]:
+    def parse(obj: JsonObject) -> Change[InventoryObject]:
+        inner = obj.get("inventoryObject")
+        if isinstance(inner, dict):
+            return Change(item=_inventory_object(cast(JsonObject, inner), organization_id))
+        if (deleted := _optional_id(obj, "inventoryObjectId")) is not None:
+            return Change(deleted_id=deleted)
+        raise _MalformedItemError("neither inventoryObject nor inventoryObjectId")
+
+    return parse
+
+
+def parse_inventory_changes(
+    payload: object, organization_id: str | None = None
+) -> Changes[InventoryObject]:
+    """Parse one page of inventory changes: create-or-updates and deletes, in order."""
+    obj = _object(payload, "inventory changes")
+    raw = _list_field(obj, "inventoryObjectChanges")
+    changes = _parse_items(raw, "inventory change", _inventory_change(organization_id))
+    return Changes(_offset(obj), tuple(changes))
+
+
+def parse_device(payload: object, organization_id: str | None = None) -> DeviceWithAncestors:
+    """Parse one device and its ancestors, nearest first."""
+    obj = _object(payload, "a device")
+    device = obj.get("device")
+    if not isinstance(device, dict):
+        raise InvalidResponseError("Expected a device object")
+    try:
+        # The field says what it is, whatever the object's own fields suggest.
+        parsed = _inventory_object(cast(JsonObject, device), organization_id, InventoryKind.DEVICE)
+    except _MalformedItemError as err:
+        raise InvalidResponseError(f"Malformed device: {err}") from None
+    ancestors = obj.get("ancestors")
+    return DeviceWithAncestors(
+        parsed,
+        tuple(_inventory_items(ancestors, organization_id) if isinstance(ancestors, list) else ()),
+    )
+
+
+# --- sensors ----------------------------------------------------------------------------
+
+
+def _value_type(obj: JsonObject, unit: str | None, sensor_type: str | None) -> SensorValueType:
+    declared = _optional_str(obj, "valueType")
+    if declared is not None and (known := _VALUE_TYPES.get(declared.lower())) is not None:
+        return known
+    if unit is not None:
+        return SensorValueType.NUMERIC
+    words = set(_WORD_SEPARATORS.split((sensor_type or "").upper()))
+    return SensorValueType.NUMERIC if words & NUMERIC_SENSOR_TYPE_WORDS else SensorValueType.STRING
+
+
+def _sensor(obj: JsonObject) -> Sensor:
+    unit = _optional_str(obj, "unit")
+    sensor_type = _optional_str(obj, "type")
+    return Sensor(
+        id=_required_id(obj, "id"),
+        device_id=_optional_id(obj, "deviceId"),
+        label=_optional_str(obj, "label"),
+        unit=unit,
+        type=sensor_type,
+        value_type=_value_type(obj, unit, sensor_type),
+    )
+
+
+def _sensor_change(obj: JsonObject) -> Change[Sensor]:
+    inner = obj.get("sensor")
+    if isinstance(inner, dict):
+        return Change(item=_sensor(cast(JsonObject, inner)))
+    if (deleted := _optional_id(obj, "sensorId")) is not None:
+        return Change(deleted_id=deleted)
+    raise _MalformedItemError("neither sensor nor sensorId")
+
+
+def parse_sensors(payload: object) -> Snapshot[Sensor]:
+    """Parse an organization's full sensor list."""
+    obj = _object(payload, "sensors")
+    raw = _list_field(obj, "sensors")
+    return Snapshot(_offset(obj), tuple(_parse_items(raw, "sensor", _sensor)))
+
+
+def parse_sensor_changes(payload: object) -> Changes[Sensor]:
+    """Parse one page of sensor changes: create-or-updates and deletes, in order."""
+    obj = _object(payload, "sensor changes")
+    raw = _list_field(obj, "sensorChanges")
+    return Changes(_offset(obj), tuple(_parse_items(raw, "sensor change", _sensor_change)))
+
+
+# --- alarms -----------------------------------------------------------------------------
+
+
+def parse_severity(value: object) -> ITSeverity | str:
+    """A known severity (any case) as ITSeverity, an unknown one kept as its string.
+
+    A missing severity is UNKNOWN, which the apps count as critical: the alarm is shown
+    rather than hidden.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return ITSeverity.UNKNOWN
+    return _SEVERITIES.get(value.strip().upper(), value)
+
+
+def _alarm(obj: JsonObject) -> ITAlarm:
+    return ITAlarm(
+        id=_required_id(obj, "id"),
+        device_id=_optional_id(obj, "deviceId"),
+        label=_optional_str(obj, "label"),
+        message=_first_str(obj, "message", "text"),
+        severity=parse_severity(obj.get("severity")),
+        activated=parse_datetime(obj.get("activatedTime")),
+        cleared=parse_datetime(obj.get("clearedTime")),
+        reactivation_count=_optional_int(obj, "alarmReactivationCount") or 0,
+    )
+
+
+def parse_alarms(payload: object) -> Snapshot[ITAlarm]:
+    """Parse the alarm snapshot: active alarms and those cleared lately."""
+    obj = _object(payload, "alarms")
+    raw = _list_field(obj, "alarms")
+    return Snapshot(_offset(obj), tuple(_parse_items(raw, "alarm", _alarm)))
+
+
+def parse_alarm_changes(payload: object) -> Changes[ITAlarm]:
+    """Parse one page of alarm changes: alarms are never deleted, every change is an upsert."""
+    obj = _object(payload, "alarm changes")
+    raw = _list_field(obj, "alarms")
+    alarms = _parse_items(raw, "alarm", _alarm)
+    return Changes(_offset(obj), tuple(Change(item=alarm) for alarm in alarms))
+
+
+# --- measurement streams ----------------------------------------------------------------
+
+
+def _reading_value(obj: JsonObject) -> float | str | None:
+    number = obj.get("numericValue")
+    if isinstance(number, int | float) and not isinstance(number, bool):
+        try:
+            value = float(number)
+        except OverflowError:  # an integer beyond any float
+            return None
+        return value if math.isfinite(value) else None
+    text = obj.get("stringValue")
+    return text if isinstance(text, str) else None
+
+
+def parse_stream_line(line: bytes | str) -> SensorReading | StreamSignal | None:
+    """Read one line of a measurement stream.
+
+    A measurement gives a SensorReading; a rate-limit or replay-completed system message its
+    StreamSignal; a heartbeat (empty line) and anything unreadable or unknown give None (the
+    latter logged at debug level, without the line's content).
+    """
+    if not line.strip():
+        return None
+    try:
+        document = json.loads(line)
+    except ValueError, RecursionError:  # RecursionError: absurdly deep nesting
+        _LOGGER.debug("Ignoring a stream line that is not JSON (%d characters)", len(line))
+        return None
+    if not isinstance(document, dict):
+        _LOGGER.debug("Ignoring a stream line that is not a JSON object")
+        return None
+    obj = cast(JsonObject, document)
+    if "sensorId" in obj:
+        sensor_id = _optional_id(obj, "sensorId")
+        timestamp = parse_datetime(obj.get("timestamp"))
+        if sensor_id is None or timestamp is None:
+            _LOGGER.debug("Ignoring a measurement without a sensor id or a readable timestamp")
+            return None
+        return SensorReading(
+            sensor_id=sensor_id,
+            timestamp=timestamp,
+            value=_reading_value(obj),
+            offset=_optional_str(obj, "offset"),
+        )
+    for name in _SYSTEM_MESSAGE_TYPES:
+        if (message_type := _optional_str(obj, name)) is None:
+            continue
+        lowered = message_type.lower()
+        if "rate" in lowered:
+            return StreamSignal.RATE_LIMITED
+        if "complet" in lowered:
+            return StreamSignal.COMPLETED
+        _LOGGER.debug("Ignoring an unknown stream message %s=%.40s", name, message_type)
+        return None
+    _LOGGER.debug("Ignoring a stream line of unknown fields %s", sorted(obj)[:10])
+    return None

@@ -1,0 +1,499 @@
+"""The IT Expert coordinator: inventory, sensors and alarms of each organization, by changes.
+
+Each cycle asks which organizations the key still covers, then, per organization and in
+order, the inventory, sensor and alarm changes after the offsets of the previous cycle. A full
+list replaces the changes at start, once a day and whenever an offset may have expired. Changes
+are applied idempotently: upsert by id, delete if present.
+"""
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeIs
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from ..api import AuthenticationError, EcoStruxureError, ForbiddenError, RateLimitedError
+from ..api.it_expert.client import ITExpertClient
+from ..api.it_expert.models import (
+    Changes,
+    InventoryKind,
+    InventoryObject,
+    ITAlarm,
+    Sensor,
+    Snapshot,
+)
+from ..const import (
+    CONF_ORGANIZATIONS,
+    CONF_SCAN_INTERVAL,
+    CONF_SERVICE,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    MANUFACTURER,
+    SERVICE_IT_EXPERT,
+)
+from ..topology import parents_first
+from .const import (
+    FULL_SYNC_INTERVAL,
+    OFFSET_MAX_AGE,
+    UNDELIVERED_EVENTS_MAX,
+    UNDELIVERED_EVENTS_MAX_AGE,
+)
+from .stream import MeasurementStream
+
+type ITExpertConfigEntry = ConfigEntry[ITExpertCoordinator]
+
+ALARM_RAISED = "alarm_raised"
+ALARM_CLEARED = "alarm_cleared"
+
+
+def it_device_id(organization_id: str, object_id: str) -> tuple[str, str]:
+    """Device identifier of an organization, location or device of IT Expert.
+
+    Object ids are only promised unique within an organization: the organization scopes them.
+    The organization itself is the object whose id is the organization's.
+    """
+    return (DOMAIN, f"it:{organization_id}:{object_id}")
+
+
+class Resource(StrEnum):
+    """What is synchronized by snapshot and changes."""
+
+    INVENTORY = "inventory"
+    SENSORS = "sensors"
+    ALARMS = "alarms"
+
+
+@dataclass(slots=True)
+class AlarmEvent:
+    """An alarm raised or cleared, waiting for the event entity of its device."""
+
+    event_type: str
+    alarm: ITAlarm
+    seen: datetime
+
+
+@dataclass(slots=True)
+class Organization:
+    """What is known of one organization, kept up to date by snapshots and changes."""
+
+    id: str
+    objects: dict[str, InventoryObject] = field(default_factory=dict)
+    sensors: dict[str, Sensor] = field(default_factory=dict)
+    alarms: dict[str, ITAlarm] = field(default_factory=dict)
+    offsets: dict[Resource, int] = field(default_factory=dict)
+    listed_at: dict[Resource, datetime] = field(default_factory=dict)
+    read_at: dict[Resource, datetime] = field(default_factory=dict)
+    # Active alarms per device, rebuilt when the alarms change.
+    active_by_device: dict[str, list[ITAlarm]] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The organization's name, or its id until the inventory names it."""
+        own = self.objects.get(self.id)
+        return own.label if own is not None and own.label else self.id
+
+    def devices(self) -> list[InventoryObject]:
+        """The devices, composite parents before their parts."""
+        return [o for o in self.ordered_objects() if o.kind == InventoryKind.DEVICE]
+
+    def ordered_objects(self) -> list[InventoryObject]:
+        """Locations and devices, every parent before its children."""
+        return parents_first(
+            (o for o in self.objects.values() if o.kind != InventoryKind.ORGANIZATION),
+            key=lambda o: o.id,
+            parent=self.parent_of,
+        )
+
+    def parent_of(self, item: InventoryObject) -> str | None:
+        """The listed object `item` hangs under: parent device, location, else the organization.
+
+        The inventory is eventually consistent: a parent not listed yet is skipped.
+        """
+        for candidate in (item.parent_id, item.location_id):
+            if candidate and candidate != item.id and candidate in self.objects:
+                return candidate
+        return None
+
+    def room_of(self, item: InventoryObject) -> str | None:
+        """The label of the nearest location of type ROOM above `item`."""
+        seen: set[str] = set()
+        current: InventoryObject | None = item
+        while current is not None and current.id not in seen:
+            seen.add(current.id)
+            if current.kind == InventoryKind.LOCATION and (current.type or "").upper() == "ROOM":
+                return current.label
+            parent = self.parent_of(current)
+            current = self.objects.get(parent) if parent else None
+        return None
+
+    def index_alarms(self) -> None:
+        """Group the active alarms by device, newest first."""
+        index: dict[str, list[ITAlarm]] = {}
+        for alarm in self.alarms.values():
+            if alarm.active and alarm.device_id:
+                index.setdefault(alarm.device_id, []).append(alarm)
+        for alarms in index.values():
+            alarms.sort(key=lambda a: a.activated or dt_util.utc_from_timestamp(0), reverse=True)
+        self.active_by_device = index
+
+    def needs_full_list(self, resource: Resource, now: datetime) -> bool:
+        """Whether the next read of `resource` must be a full list rather than changes."""
+        listed, read = self.listed_at.get(resource), self.read_at.get(resource)
+        return (
+            resource not in self.offsets
+            or listed is None
+            or read is None
+            or now - listed > FULL_SYNC_INTERVAL
+            or now - read > OFFSET_MAX_AGE
+        )
+
+
+@dataclass(slots=True)
+class ITExpertData:
+    """One cycle: which organizations answered, which failed and why, which lost consent."""
+
+    available: set[str] = field(default_factory=set)
+    failed: dict[str, str] = field(default_factory=dict)
+    revoked: set[str] = field(default_factory=set)
+
+
+def _apply_snapshot[T](store: dict[str, T], snapshot: Snapshot[T], key: Callable[[T], str]) -> None:
+    store.clear()
+    store.update((key(item), item) for item in snapshot.items)
+
+
+def _apply_changes[T](store: dict[str, T], changes: Changes[T], key: Callable[[T], str]) -> None:
+    # In order, and harmless when repeated: the service may send a change twice.
+    for change in changes.changes:
+        if change.item is not None:
+            store[key(change.item)] = change.item
+        elif change.deleted_id is not None:
+            store.pop(change.deleted_id, None)
+
+
+def alarm_transitions(
+    before: dict[str, ITAlarm], after: dict[str, ITAlarm]
+) -> list[tuple[str, ITAlarm]]:
+    """The raises and clears between two states of an organization's alarms, oldest first."""
+    events: list[tuple[str, ITAlarm]] = []
+    epoch = dt_util.utc_from_timestamp(0)
+    for alarm in sorted(after.values(), key=lambda a: a.activated or epoch):
+        previous = before.get(alarm.id)
+        if alarm.active and (previous is None or not previous.active):
+            events.append((ALARM_RAISED, alarm))  # new, or reactivated
+        elif not alarm.active:
+            if previous is None:
+                # Raised and cleared between two cycles: both happened.
+                events.append((ALARM_RAISED, alarm))
+                events.append((ALARM_CLEARED, alarm))
+            elif previous.active:
+                events.append((ALARM_CLEARED, alarm))
+    for alarm_id, previous in before.items():
+        if alarm_id not in after and previous.active:
+            # Aged out of the list: it can only have been cleared.
+            events.append((ALARM_CLEARED, previous))
+    return events
+
+
+class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
+    """Polls the selected organizations by changes; owns their measurement streams."""
+
+    config_entry: ITExpertConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: ITExpertConfigEntry, client: ITExpertClient
+    ) -> None:
+        """Prepare polling of the entry's organizations; nothing is fetched yet."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} IT Expert",
+            update_interval=timedelta(
+                seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+            ),
+        )
+        self.client = client
+        self.organization_ids: tuple[str, ...] = tuple(entry.options.get(CONF_ORGANIZATIONS, ()))
+        self.organizations: dict[str, Organization] = {
+            org_id: Organization(org_id) for org_id in self.organization_ids
+        }
+        self.streams: dict[str, MeasurementStream] = {
+            org_id: MeasurementStream(hass, client, org_id) for org_id in self.organization_ids
+        }
+        self._topology_listeners: list[CALLBACK_TYPE] = []
+        self._topology_key: object = None
+        self._events: dict[tuple[str, str], deque[AlarmEvent]] = {}
+        self._baseline: set[str] = set()  # organizations whose alarms were listed once
+
+    # --- streams --------------------------------------------------------------------------
+
+    @callback
+    def async_start_streams(self) -> None:
+        """Open the measurement stream of every organization, in the background."""
+        for org_id, stream in self.streams.items():
+            stream.set_allowed(org_id in (self.data.available if self.data else ()))
+            self.config_entry.async_create_background_task(
+                self.hass, stream.run(), f"{DOMAIN} measurements {org_id}"
+            )
+
+    # --- topology -------------------------------------------------------------------------
+
+    @callback
+    def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
+        """Call `listener` whenever devices or sensors appear or go; returns the remover."""
+        self._topology_listeners.append(listener)
+        return lambda: self._topology_listeners.remove(listener)
+
+    def _topology_changed(self) -> bool:
+        key = tuple(
+            (org.id, frozenset(org.objects), frozenset(org.sensors))
+            for org in self.organizations.values()
+        )
+        changed = key != self._topology_key
+        self._topology_key = key
+        return changed
+
+    def _sync_devices(self) -> None:
+        """A device per organization, location and device; those that vanished removed."""
+        registry = dr.async_get(self.hass)
+        entry_id = self.config_entry.entry_id
+        wanted: set[tuple[str, str]] = set()
+        for org in self.organizations.values():
+            if not org.objects:
+                continue  # never listed: nothing to show yet
+            org_device = registry.async_get_or_create(
+                config_entry_id=entry_id,
+                identifiers={it_device_id(org.id, org.id)},
+                manufacturer=MANUFACTURER,
+                model="IT Expert organization",
+                name=org.label,
+            )
+            wanted.add(it_device_id(org.id, org.id))
+            device_ids = {org.id: org_device.id}
+            for item in org.ordered_objects():
+                is_device = item.kind == InventoryKind.DEVICE
+                kind = (item.type or item.kind).replace("_", " ").capitalize()
+                device = registry.async_get_or_create(
+                    config_entry_id=entry_id,
+                    identifiers={it_device_id(org.id, item.id)},
+                    manufacturer=MANUFACTURER if is_device else None,
+                    model=(item.model or kind) if is_device else kind,
+                    serial_number=item.serial_number,
+                    name=item.label or kind,
+                    suggested_area=org.room_of(item),
+                    via_device_id=device_ids[org.parent_of(item) or org.id],
+                )
+                device_ids[item.id] = device.id
+                wanted.add(it_device_id(org.id, item.id))
+        for device in dr.async_entries_for_config_entry(registry, entry_id):
+            if not device.identifiers & wanted:
+                registry.async_remove_device(device.id)
+
+    # --- alarm events ---------------------------------------------------------------------
+
+    def take_events(self, organization_id: str, device_id: str) -> list[AlarmEvent]:
+        """The alarm events of a device not delivered yet; they are delivered once."""
+        queue = self._events.pop((organization_id, device_id), None)
+        return list(queue) if queue else []
+
+    def _queue_events(self, org: Organization, before: dict[str, ITAlarm]) -> None:
+        now = dt_util.utcnow()
+        for event_type, alarm in alarm_transitions(before, org.alarms):
+            if alarm.device_id:
+                queue = self._events.setdefault(
+                    (org.id, alarm.device_id), deque(maxlen=UNDELIVERED_EVENTS_MAX)
+                )
+                queue.append(AlarmEvent(event_type, alarm, now))
+        for key, queue in list(self._events.items()):
+            while queue and now - queue[0].seen > UNDELIVERED_EVENTS_MAX_AGE:
+                queue.popleft()
+            if not queue:
+                del self._events[key]
+
+    # --- polling --------------------------------------------------------------------------
+
+    async def _sync_resource[T](
+        self,
+        org: Organization,
+        resource: Resource,
+        *,
+        store: dict[str, T],
+        key: Callable[[T], str],
+        snapshot: Callable[[str], Awaitable[Snapshot[T]]],
+        changes: Callable[[str, int], Awaitable[Changes[T]]],
+    ) -> None:
+        now = dt_util.utcnow()
+        if org.needs_full_list(resource, now):
+            listed = await snapshot(org.id)
+            _apply_snapshot(store, listed, key)
+            org.offsets[resource] = listed.offset
+            org.listed_at[resource] = now
+        else:
+            changed = await changes(org.id, org.offsets[resource])
+            _apply_changes(store, changed, key)
+            org.offsets[resource] = changed.offset
+        org.read_at[resource] = now
+
+    async def _sync_organization(self, org: Organization) -> None:
+        """Inventory, then sensors, then alarms: in order, so parents come before children."""
+        client = self.client
+        await self._sync_resource(
+            org,
+            Resource.INVENTORY,
+            store=org.objects,
+            key=_object_id,
+            snapshot=client.inventory,
+            changes=client.inventory_changes,
+        )
+        await self._sync_resource(
+            org,
+            Resource.SENSORS,
+            store=org.sensors,
+            key=_sensor_id,
+            snapshot=client.sensors,
+            changes=client.sensor_changes,
+        )
+        before = dict(org.alarms)
+        await self._sync_resource(
+            org,
+            Resource.ALARMS,
+            store=org.alarms,
+            key=_alarm_id,
+            snapshot=client.alarms,
+            changes=client.alarm_changes,
+        )
+        org.index_alarms()
+        if org.id in self._baseline:
+            self._queue_events(org, before)
+        self._baseline.add(org.id)
+
+    async def _async_update_data(self) -> ITExpertData:
+        """One cycle over every selected organization, concurrently."""
+        try:
+            covered = set(await self.client.organizations())
+        except AuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="it_invalid_auth"
+            ) from err
+        except EcoStruxureError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="it_update_failed",
+                translation_placeholders={"error": str(err)},
+                retry_after=err.retry_after if isinstance(err, RateLimitedError) else None,
+            ) from err
+        data = ITExpertData()
+        polled = [org for org in self.organizations.values() if org.id in covered]
+        results = await asyncio.gather(
+            *(self._sync_organization(org) for org in polled), return_exceptions=True
+        )
+        for org, result in zip(polled, results, strict=True):
+            if isinstance(result, AuthenticationError):
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN, translation_key="it_invalid_auth"
+                ) from result
+            if result is None:
+                data.available.add(org.id)
+            elif isinstance(result, ForbiddenError):
+                data.revoked.add(org.id)
+            elif isinstance(result, EcoStruxureError):
+                LOGGER.debug("Organization %s not updated: %s", org.id, result)
+                data.failed[org.id] = str(result)
+            else:
+                raise result
+        data.revoked.update(org_id for org_id in self.organizations if org_id not in covered)
+        self._update_consent(data)
+        if self._topology_changed():
+            self._sync_devices()
+            for listener in list(self._topology_listeners):
+                listener()
+        if self.organizations and not data.available and not data.revoked:
+            retry_after = [
+                r.retry_after
+                for r in results
+                if isinstance(r, RateLimitedError) and r.retry_after is not None
+            ]
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="it_update_failed",
+                translation_placeholders={"error": next(iter(data.failed.values()), "")},
+                retry_after=max(retry_after) if retry_after else None,
+            )
+        return data
+
+    def _update_consent(self, data: ITExpertData) -> None:
+        """Repair issues for organizations that withdrew their consent; streams follow."""
+        previous = self.data.revoked if self.data else set()
+        for org_id, org in self.organizations.items():
+            issue_id = f"consent_revoked_{org_id}"
+            stream = self.streams[org_id]
+            if org_id in data.revoked:
+                if org_id not in previous:
+                    LOGGER.warning(
+                        "The IT Expert API key no longer gives access to organization %s",
+                        org.label,
+                    )
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="consent_revoked",
+                    translation_placeholders={"organization": org.label},
+                )
+                # What is known may be stale when access returns: list everything again then.
+                org.offsets.clear()
+                stream.set_allowed(False)
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+                stream.set_allowed(org_id in data.available or stream.allowed)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Counts and states for the diagnostics download (no labels or serial numbers)."""
+        data = self.data
+        return {
+            org_id: {
+                "available": bool(data and org_id in data.available),
+                "revoked": bool(data and org_id in data.revoked),
+                "failure": data.failed.get(org_id) if data else None,
+                "objects_by_kind": {
+                    kind: sum(1 for o in org.objects.values() if o.kind == kind)
+                    for kind in InventoryKind
+                },
+                "sensors": len(org.sensors),
+                "alarms": len(org.alarms),
+                "active_alarms": sum(len(a) for a in org.active_by_device.values()),
+                "offsets": dict(org.offsets),
+                "stream": self.streams[org_id].diagnostics(),
+            }
+            for org_id, org in self.organizations.items()
+        }
+
+
+def _object_id(item: InventoryObject) -> str:
+    return item.id
+
+
+def _sensor_id(item: Sensor) -> str:
+    return item.id
+
+
+def _alarm_id(item: ITAlarm) -> str:
+    return item.id
+
+
+def is_it_expert(entry: ConfigEntry[Any]) -> TypeIs[ITExpertConfigEntry]:
+    """Whether the entry reads IT Expert (entries without a service are Facility Expert)."""
+    return bool(entry.data.get(CONF_SERVICE) == SERVICE_IT_EXPERT)

@@ -1,0 +1,31 @@
+"""Base entity of IT Expert: attached to an organization's object, fed by the coordinator."""
+
+from homeassistant.helpers.device_registry import DeviceInfo
+
+from ..entity import ChangeOnlyEntity
+from .coordinator import ITExpertCoordinator, Organization, it_device_id
+
+
+class ITExpertEntity(ChangeOnlyEntity[ITExpertCoordinator]):
+    """An entity of an organization's device (or of the organization itself)."""
+
+    def __init__(
+        self, coordinator: ITExpertCoordinator, organization_id: str, object_id: str, key: str
+    ) -> None:
+        """Attach the entity to the device of `object_id`."""
+        super().__init__(coordinator)
+        self.organization_id = organization_id
+        self.object_id = object_id
+        self._attr_unique_id = f"{organization_id}-{object_id}-{key}"
+        self._attr_device_info = DeviceInfo(identifiers={it_device_id(organization_id, object_id)})
+
+    @property
+    def organization(self) -> Organization:
+        """What is known of the entity's organization."""
+        return self.coordinator.organizations[self.organization_id]
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the organization does not answer or withdrew its consent."""
+        data = self.coordinator.data
+        return super().available and data is not None and self.organization_id in data.available

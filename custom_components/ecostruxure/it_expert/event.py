@@ -1,0 +1,65 @@
+"""IT Expert alarm events: an event entity per device, fired as alarms are raised and cleared."""
+
+from collections.abc import Iterable
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import callback
+from homeassistant.helpers.entity import Entity
+
+from ..api.it_expert.models import InventoryKind, ITAlarm
+from .coordinator import ALARM_CLEARED, ALARM_RAISED, ITExpertCoordinator
+from .entity import ITExpertEntity
+
+ALARM_EVENTS = EventEntityDescription(
+    key="alarms", translation_key="alarms", event_types=[ALARM_RAISED, ALARM_CLEARED]
+)
+
+
+def _details(alarm: ITAlarm) -> dict[str, str | int | None]:
+    return {
+        "alarm_id": alarm.id,
+        "label": alarm.label,
+        "message": alarm.message,
+        "severity": alarm.severity,
+        "activated_at": alarm.activated.isoformat() if alarm.activated else None,
+        "cleared_at": alarm.cleared.isoformat() if alarm.cleared else None,
+        "reactivation_count": alarm.reactivation_count,
+    }
+
+
+class DeviceAlarmEvents(ITExpertEntity, EventEntity):
+    """Fires alarm_raised / alarm_cleared with the alarm's details, each exactly once."""
+
+    entity_description = ALARM_EVENTS
+
+    def __init__(
+        self, coordinator: ITExpertCoordinator, organization_id: str, device_id: str
+    ) -> None:
+        """Attach the entity to its device."""
+        super().__init__(coordinator, organization_id, device_id, ALARM_EVENTS.key)
+
+    async def async_added_to_hass(self) -> None:
+        """Fire what happened before the device was listed (the inventory lags the alarms)."""
+        await super().async_added_to_hass()
+        self._fire_pending()
+
+    @callback
+    def _fire_pending(self) -> None:
+        for event in self.coordinator.take_events(self.organization_id, self.object_id):
+            self._trigger_event(event.event_type, _details(event.alarm))
+            self.async_write_ha_state()  # one state write per event
+            self._written = self._fingerprint()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Fire this cycle's raises and clears of the device."""
+        self._fire_pending()
+        super()._handle_coordinator_update()
+
+
+def build_events(coordinator: ITExpertCoordinator) -> Iterable[Entity]:
+    """An alarm event entity per listed device."""
+    for org in coordinator.organizations.values():
+        for item in org.objects.values():
+            if item.kind == InventoryKind.DEVICE:
+                yield DeviceAlarmEvents(coordinator, org.id, item.id)
