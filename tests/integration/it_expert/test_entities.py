@@ -12,6 +12,7 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -411,3 +412,63 @@ async def test_unload_closes_the_streams(
     assert await hass.config_entries.async_unload(it_loaded.entry_id)
     await hass.async_block_till_done()
     await wait_for(lambda: it.stats.open_streams == 0)
+
+
+async def test_a_failing_service_makes_entities_unavailable_until_it_answers(
+    hass: HomeAssistant,
+    it_loaded: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    sim = simulator_server.simulator
+    org = org_of(simulator_server)
+    ups = device_of(org, "UPS")
+    problem = entity_id(entity_registry, "binary_sensor", f"{org.id}-{ups.id}-problem")
+    coordinator = coordinator_of(it_loaded)
+    # Every organization's changes fail: nothing is known, nothing is made up.
+    sim.faults.add(status=503, path="-changes/")
+    await coordinator.async_refresh()
+    assert state(hass, problem).state == STATE_UNAVAILABLE
+    sim.faults.clear()
+    await coordinator.async_refresh()
+    assert state(hass, problem).state == STATE_OFF
+    # The organizations list itself fails.
+    sim.faults.add(status=503, path="/organizations$")
+    await coordinator.async_refresh()
+    assert state(hass, problem).state == STATE_UNAVAILABLE
+    sim.faults.clear()
+    await coordinator.async_refresh()
+    assert state(hass, problem).state == STATE_OFF
+
+
+async def test_only_devices_no_longer_shared_can_be_deleted(
+    hass: HomeAssistant,
+    it_loaded: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    device_registry: dr.DeviceRegistry,
+    hass_ws_client: Any,
+) -> None:
+    assert await async_setup_component(hass, "config", {})
+    it = simulator_server.simulator.it_expert
+    first, second = org_of(simulator_server, 0), org_of(simulator_server, 1)
+    client = await hass_ws_client(hass)
+
+    async def remove(org: SimOrganization) -> bool:
+        device = device_registry.async_get_device_by_identifier(
+            it_device_id(org.id, device_of(org, "UPS").id), it_loaded.entry_id
+        )
+        assert device is not None
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": it_loaded.entry_id,
+                "device_id": device.id,
+            }
+        )
+        response = await client.receive_json()
+        return bool(response["success"])
+
+    assert not await remove(first)
+    it.revoke_consent(second.id)
+    await coordinator_of(it_loaded).async_refresh()
+    assert await remove(second)
