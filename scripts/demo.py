@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from simulator import Simulator, SimulatorConfig, SimulatorServer
+from simulator import ITExpertConfig, Simulator, SimulatorConfig, SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / ".demo"
@@ -381,6 +381,34 @@ class HomeAssistantDemo:
         )
         return dict(done["result"])
 
+    async def add_it_expert_entry(
+        self, session: aiohttp.ClientSession, simulator: SimulatorServer
+    ) -> None:
+        """Add an IT Expert entry for the simulator's partner key, with every organization."""
+        entries = await self.api(session, "GET", "config/config_entries/entry?domain=ecostruxure")
+        if len(entries) > 1:
+            return  # kept from a previous run: add_entry removes both when the simulator moved
+        it = simulator.simulator.it_expert
+        flow = await self.api(
+            session, "POST", "config/config_entries/flow", {"handler": "ecostruxure"}
+        )
+        flow_url = f"config/config_entries/flow/{flow['flow_id']}"
+        await self.api(session, "POST", flow_url, {"next_step_id": "it_expert"})
+        step = await self.api(
+            session,
+            "POST",
+            flow_url,
+            {
+                "api_key": it.config.partner_all_key,
+                "advanced": {"base_url": simulator.it_base_url},
+            },
+        )
+        if step.get("step_id") != "organizations":
+            raise RuntimeError(f"The IT Expert flow did not accept the simulator: {step}")
+        await self.api(
+            session, "POST", flow_url, {"organizations": [o.id for o in it.organizations]}
+        )
+
     async def add_dashboard(self, session: aiohttp.ClientSession) -> str:
         """A dashboard of the simulated buildings; returns its path."""
         devices, entities, states, dashboards = await self.websocket(
@@ -528,7 +556,11 @@ async def run(args: argparse.Namespace) -> None:
     python = ensure_environment()
     prepare_config(config_dir, args.port)
     simulator_config = SimulatorConfig(
-        sites=args.sites, assets_per_site=args.assets, alarms_per_site_per_hour=args.alarms
+        sites=args.sites,
+        assets_per_site=args.assets,
+        alarms_per_site_per_hour=args.alarms,
+        # IT Expert sensors report every 30 s rather than 5 min: values show up quickly.
+        it_expert=ITExpertConfig(report_seconds=30),
     )
     async with (
         running_simulator(simulator_config, args.simulator_port) as simulator,
@@ -541,6 +573,7 @@ async def run(args: argparse.Namespace) -> None:
             await hass.wait_ready(session)
             await hass.onboard(session)
             await hass.add_entry(session, simulator)
+            await hass.add_it_expert_entry(session, simulator)
             dashboard = await hass.add_dashboard(session)
             print(
                 f"\nHome Assistant {HA_VERSION} with EcoStruxure on the simulator:\n"
