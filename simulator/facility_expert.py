@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 import math
+import random
 from typing import Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from aiohttp import web
 
 from custom_components.ecostruxure.api import paths
 
-from .building import ASSET_KINDS, Json, SimAsset, SimSite, SiteBuilder
+from .building import ASSET_KINDS, Json, SimAsset, SimMeasurement, SimSite, SiteBuilder
 from .clock import SimulatedClock
 from .control import add_control_routes
 from .faults import BodyFault, FaultRule, Faults
@@ -186,6 +187,9 @@ class Simulator:
         self._manual_alarms: dict[str, _Alarm] = {}
         self._cleared_early: dict[str, float] = {}
         self._outage = lru_cache(maxsize=65_536)(self._outage_of_day)
+        # vary_values: what each varied (site, measurement) adds to its latest value.
+        self._nudges: dict[tuple[str, str], float] = {}
+        self._variations = 0
         # The IT Expert API on the same server: same clock, same fault rules.
         self.it_expert = ITExpertSimulator(self.config.it_expert, self.clock, faults=self.faults)
 
@@ -290,6 +294,37 @@ class Simulator:
                 alarm.cleared = self.now()
             return
         self._cleared_early[alarm_id] = self.now()
+
+    def vary_values(self, fraction: float) -> list[tuple[str, str]]:
+        """Change the latest value of `fraction` of the reporting measurements; (site, id)s.
+
+        For benchmarks of change-only state writes: under a frozen clock no value moves, and
+        this moves an exact share of them, chosen anew (reproducibly) at each call. A chosen
+        value rises by one step of its precision (a counter keeps growing) and stays raised;
+        time series are not affected.
+        """
+        if not 0 <= fraction <= 1:
+            raise ValueError("fraction must be between 0 and 1")
+        reporting = [
+            (site.id, m)
+            for site in self.sites
+            for asset in site.assets.values()
+            for m in asset.measurements
+            if not m.silent
+        ]
+        chooser = random.Random(f"{self.config.seed}:vary:{self._variations}")
+        self._variations += 1
+        chosen = chooser.sample(reporting, round(fraction * len(reporting)))
+        for site_id, m in chosen:
+            key = (site_id, m.id)
+            self._nudges[key] = self._nudges.get(key, 0.0) + 10.0**-m.decimals
+        return [(site_id, m.id) for site_id, m in chosen]
+
+    def _latest_reading(self, site_id: str, m: SimMeasurement, t: float) -> float | None:
+        if m.silent:
+            return None
+        nudge = self._nudges.get((site_id, m.id))
+        return m.reading(t) if nudge is None else round(m.reading(t) + nudge, m.decimals)
 
     # --- data -----------------------------------------------------------------------------
 
@@ -671,7 +706,7 @@ class Simulator:
                     "measurementId": m.id,
                     "assetId": asset.id,
                     "timestamp": stamp,
-                    "value": None if m.silent else m.reading(sample),
+                    "value": self._latest_reading(site.id, m, sample),
                 }
                 for m in asset.measurements
             )

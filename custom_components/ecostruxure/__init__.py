@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from datetime import datetime
+import hashlib
 from typing import Any
 
 from homeassistant.const import Platform
@@ -10,8 +11,9 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util.hass_dict import HassKey
 
-from .api import FacilityExpertClient
+from .api import ConnectionLimit, FacilityExpertClient
 from .api.it_expert.client import ITExpertClient
 from .const import (
     CONF_API_KEY,
@@ -48,13 +50,26 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+DATA_CONNECTION_LIMITS: HassKey[dict[str, ConnectionLimit]] = HassKey(f"{DOMAIN}_connection_limits")
+
+
 def client_for(hass: HomeAssistant, data: Mapping[str, Any]) -> FacilityExpertClient:
-    """A client of the account in `data`, on Home Assistant's shared session."""
+    """A client of the account in `data`, on Home Assistant's shared session.
+
+    The service counts connections per account: the entries of one account (a portfolio split
+    over several entries) share one limit. Accounts are told apart by a digest of the token,
+    so that no secret is kept as a key.
+    """
+    account = hashlib.sha256(
+        f"{data[CONF_BASE_URL]}\n{data[CONF_TECHNICAL_TOKEN]}".encode()
+    ).hexdigest()
+    limits = hass.data.setdefault(DATA_CONNECTION_LIMITS, {})
     return FacilityExpertClient(
         async_get_clientsession(hass),
         data[CONF_SUBSCRIPTION_KEY],
         data[CONF_TECHNICAL_TOKEN],
         base_url=data[CONF_BASE_URL],
+        limit=limits.setdefault(account, ConnectionLimit()),
     )
 
 

@@ -121,6 +121,10 @@ class AlarmBinarySensor(EcoStruxureEntity, BinarySensorEntity):
         """Whether an alarm of this type is active on the asset."""
         return self._newest() is not None
 
+    def _fingerprint(self) -> tuple[object, ...]:
+        """The newest alarm: state and attributes follow from it (one scan, no rendering)."""
+        return (self.available, self._newest())
+
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """The active alarm's label, message, severity and activation time."""

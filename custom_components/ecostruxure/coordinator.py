@@ -116,6 +116,18 @@ class SiteValues:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class SiteAlarms:
+    """A site's alarms as last read, and when.
+
+    Kept through cycles in which the site fails and while it is gone: the next alarm request
+    starts from here, and a site's alarm events continue from here when it comes back.
+    """
+
+    polled: datetime
+    alarms: tuple[Alarm, ...]
+
+
 @dataclass(slots=True)
 class EcoStruxureData:
     """One polling cycle: the sites that answered, and why the others did not."""
@@ -148,7 +160,7 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         self._topology_fetched: datetime | None = None
         self._topology_stale = False
         self._topology_listeners: list[CALLBACK_TYPE] = []
-        self._polled_at: dict[str, datetime] = {}
+        self._last_alarms: dict[str, SiteAlarms] = {}
 
     # --- topology -------------------------------------------------------------------------
 
@@ -190,6 +202,14 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
             else:
                 raise result
         self._topology_fetched = dt_util.utcnow()
+        self._topology_changed()
+
+    def _topology_changed(self) -> None:
+        """Bring devices in line with the topology, then tell the platforms.
+
+        The platforms must hear of every change, a site lost included: they add the entities
+        they have not added yet, and would not add those of a site that comes back.
+        """
         self._sync_devices()
         for listener in list(self._topology_listeners):
             listener()
@@ -264,16 +284,22 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         still active, whichever is earlier) returns the active alarms *and* those raised and
         cleared in between, in the same single request. When an alarm has been active for
         more than a day that window would drag its whole history along each cycle: then only
-        the active ones are asked for.
+        the active ones are asked for. The previous poll is the last one that read the site's
+        alarms: a cycle in which the site failed must not narrow the next one to the active
+        alarms, or those raised and cleared during the failure would be missed.
         """
-        previous = self.data.sites.get(site_id) if self.data else None
-        polled = self._polled_at.get(site_id)
-        if previous is None or previous.alarms is None or polled is None:
+        last = self._last_alarms.get(site_id)
+        if last is None:
             return None
-        start = polled - ALARM_WINDOW_MARGIN
-        for alarm in previous.active_alarms():
-            start = min(start, alarm.activated_at)
+        start = last.polled - ALARM_WINDOW_MARGIN
+        for alarm in last.alarms:
+            if alarm.active:
+                start = min(start, alarm.activated_at)
         return None if dt_util.utcnow() - start > MAX_ALARM_WINDOW else start
+
+    def last_alarms(self, site_id: str) -> SiteAlarms | None:
+        """The site's alarms as last read (None before the first read)."""
+        return self._last_alarms.get(site_id)
 
     async def _fetch_site(self, site_id: str) -> SiteValues:
         window = self._alarm_window(site_id)
@@ -298,7 +324,7 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         else:
             self._operation_disabled("alarms", False)
             received = tuple(alarms)
-            self._polled_at[site_id] = polled
+            self._last_alarms[site_id] = SiteAlarms(polled, received)
         stamps = [value.timestamp for value in values]
         return SiteValues(
             {value.measurement_id: value for value in values},
@@ -349,7 +375,7 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         if lost:
             for site_id in lost:
                 self._site_lost(site_id)
-            self._sync_devices()
+            self._topology_changed()
         if site_ids and not data.sites and data.failed:
             retry_after = [
                 r.retry_after

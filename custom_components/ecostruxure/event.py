@@ -26,10 +26,27 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
     entity_description = ALARM_EVENTS
 
     def __init__(self, coordinator: EcoStruxureCoordinator, site_id: str) -> None:
-        """Start from the alarms known now: they were raised before we looked."""
+        """Start from the site's alarms as last read: those active then were raised before.
+
+        A site that vanished and came back continues from its last read before it went, so
+        that what happened meanwhile fires once, and what was told before does not again.
+        """
         super().__init__(coordinator, site_id, f"{site_id}-alarms")
-        site = self.site_values
-        self._known: dict[str, Alarm] = {a.id: a for a in site.alarms or ()} if site else {}
+        last = coordinator.last_alarms(site_id)
+        self._known: dict[str, Alarm] = {a.id: a for a in last.alarms} if last else {}
+        # An alarm raised and cleared before that read is history, not an event: the next
+        # requests reach back a little before it (ALARM_WINDOW_MARGIN) and may return one.
+        self._since = last.polled if last else None
+
+    async def async_added_to_hass(self) -> None:
+        """Catch up with the current answer, which may have come before the entity was added.
+
+        An entity made when the topology changes (a site that came back) is added while the
+        cycle goes on and can miss its update; the next cycle's answer no longer holds what
+        happened while the site was gone. An entity that already saw the answer fires nothing.
+        """
+        await super().async_added_to_hass()
+        self._handle_coordinator_update()
 
     def _details(self, alarm: Alarm) -> dict[str, str | None]:
         topology = self.coordinator.topology.get(self.site_id)
@@ -55,6 +72,8 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
             events: list[tuple[str, Alarm]] = []
             for alarm in sorted(received.values(), key=lambda a: a.activated_at):
                 before = self._known.get(alarm.id)
+                if before is None and self._over_before_we_looked(alarm):
+                    continue
                 if before is None:
                     events.append((ALARM_RAISED, alarm))
                 if not alarm.active and (before is None or before.active):
@@ -69,6 +88,13 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
                 self.async_write_ha_state()  # one state write per event
                 self._written = self._fingerprint()
         super()._handle_coordinator_update()
+
+    def _over_before_we_looked(self, alarm: Alarm) -> bool:
+        return (
+            self._since is not None
+            and alarm.cleared_at is not None
+            and alarm.cleared_at <= self._since
+        )
 
 
 def _events(coordinator: EcoStruxureCoordinator, topology: SiteTopology) -> list[EcoStruxureEntity]:

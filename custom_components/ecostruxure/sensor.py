@@ -222,6 +222,14 @@ class MeasurementSensor(EcoStruxureEntity, SensorEntity):
         latest = None if site is None else site.values.get(self.measurement.id)
         return None if latest is None else latest.value
 
+    def _fingerprint(self) -> tuple[object, ...]:
+        """The value, not the state: the state follows from it (unit and precision are fixed).
+
+        Rendering the state of every sensor each cycle only to compare it was most of a cycle's
+        cost with thousands of sensors (scripts/bench).
+        """
+        return (self.available, self.native_value)
+
 
 class SiteSensor(EcoStruxureEntity, SensorEntity):
     """A figure about a whole site."""

@@ -11,6 +11,7 @@ import pytest
 
 from custom_components.ecostruxure.api import (
     CannotConnectError,
+    ConnectionLimit,
     FacilityExpertClient,
     InvalidRequestError,
     InvalidResponseError,
@@ -217,6 +218,24 @@ async def test_default_cap_is_four(make_client, sim: Simulator) -> None:
     sim.faults.add(latency=0.05)
     await asyncio.gather(*(client.list_assets(site.id) for site in sim.sites * 4))
     assert sim.stats.peak_in_flight == 4
+
+
+async def test_clients_of_one_account_share_a_limit(make_client, sim: Simulator) -> None:
+    # Three clients of 4 each would be 12 in flight, over the service's 10: one shared limit.
+    limit = ConnectionLimit(4)
+    clients = [make_client(limit=limit) for _ in range(3)]
+    sim.faults.add(latency=0.05)
+    await asyncio.gather(
+        *(client.get_latest_values(site.id) for client in clients for site in sim.sites * 4)
+    )
+    assert sim.stats.peak_in_flight == 4
+    assert sim.stats.rejected_busy == 0
+
+
+def test_a_limit_is_within_the_service_cap() -> None:
+    for size in (0, 11):
+        with pytest.raises(ValueError, match="between 1 and 10"):
+            ConnectionLimit(size)
 
 
 # --- secrets -------------------------------------------------------------------------------

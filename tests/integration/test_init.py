@@ -73,3 +73,29 @@ async def test_history_import_needs_the_recorder(
             DOMAIN, "import_history", {"device_id": "anything"}, blocking=True
         )
     assert caught.value.translation_key == "no_recorder"
+
+
+async def test_entries_of_one_account_share_its_connection_limit(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator_server: SimulatorServer
+) -> None:
+    """A portfolio split over entries stays within the account's 10 connections together."""
+    sites = [site.id for site in simulator_server.simulator.sites]
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        title="Second",
+        unique_id=sites[1],
+        data=dict(config_entry.data),
+        options={**config_entry.options, "sites": sites[1:]},
+    )
+    for entry in (config_entry, second):
+        entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, "sites": sites[:1]}
+    )
+    # Setting up the integration sets up both entries.
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert second.state is ConfigEntryState.LOADED
+    first_limit = config_entry.runtime_data.client._transport._slots
+    assert second.runtime_data.client._transport._slots is first_limit
+    assert first_limit.size == 4

@@ -42,7 +42,7 @@ from .models import (
     SiteDetail,
     TimeSeriesPoint,
 )
-from .transport import RetryPolicy
+from .transport import ConnectionLimit, RetryPolicy
 
 __all__ = [
     "Address",
@@ -54,6 +54,7 @@ __all__ = [
     "AssetType",
     "AuthenticationError",
     "CannotConnectError",
+    "ConnectionLimit",
     "ConnectionStatus",
     "EcoStruxureError",
     "FacilityExpertClient",

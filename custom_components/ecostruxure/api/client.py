@@ -18,7 +18,14 @@ from .parsing import (
     parse_site_detail,
     parse_sites_page,
 )
-from .transport import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, HttpTransport, QueryParams, RetryPolicy
+from .transport import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_TIMEOUT,
+    ConnectionLimit,
+    HttpTransport,
+    QueryParams,
+    RetryPolicy,
+)
 
 # A service that keeps answering with full pages must not keep a caller looping for ever.
 _MAX_PAGES: Final = 1000
@@ -39,7 +46,8 @@ class FacilityExpertClient:
     """One Facility Expert account: a subscription key and a technical token.
 
     The caller owns the aiohttp session (Home Assistant passes its shared one). Requests of
-    one client never exceed `max_concurrency` at a time (at most the service's limit of 10).
+    one client never exceed `max_concurrency` at a time (at most the service's limit of 10);
+    clients of the same account share a `limit` instead, since the service counts per account.
     """
 
     def __init__(
@@ -50,6 +58,7 @@ class FacilityExpertClient:
         *,
         base_url: str = paths.DEFAULT_BASE_URL,
         max_concurrency: int = DEFAULT_CONCURRENCY,
+        limit: ConnectionLimit | None = None,
         request_timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         page_size: int = paths.PAGE_LIMIT_MAX,
@@ -59,7 +68,6 @@ class FacilityExpertClient:
         if not 1 <= page_size <= paths.PAGE_LIMIT_MAX:
             raise ValueError(f"page_size must be between 1 and {paths.PAGE_LIMIT_MAX}")
         self._page_size = page_size
-        extra = {"sleep": sleep} if sleep is not None else {}
         self._transport = HttpTransport(
             session,
             base_url,
@@ -68,9 +76,10 @@ class FacilityExpertClient:
                 paths.HEADER_TECHNICAL_TOKEN: technical_token,
             },
             max_concurrency=max_concurrency,
+            limit=limit,
             request_timeout=request_timeout,
             retry=retry,
-            **extra,
+            sleep=sleep,
         )
 
     def __repr__(self) -> str:

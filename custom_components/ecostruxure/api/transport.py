@@ -92,6 +92,30 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, seconds)
 
 
+class ConnectionLimit:
+    """At most `size` requests in flight, shared by every client given the same limit.
+
+    The Facility Expert service counts simultaneous connections per account: clients of one
+    account (several Home Assistant entries, say) must share one limit, or together they
+    exceed it and are answered 429.
+    """
+
+    def __init__(self, size: int = DEFAULT_CONCURRENCY) -> None:
+        """A limit of `size` requests at a time (at most the service's 10)."""
+        if not 1 <= size <= HARD_CONCURRENCY_CAP:
+            raise ValueError(f"A connection limit must be between 1 and {HARD_CONCURRENCY_CAP}")
+        self.size = size
+        self._slots = asyncio.Semaphore(size)
+
+    async def __aenter__(self) -> None:
+        """Wait for a free slot."""
+        await self._slots.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Free the slot."""
+        self._slots.release()
+
+
 class HttpTransport:
     """Sends authenticated GET requests to one service and decodes the JSON answers."""
 
@@ -102,17 +126,23 @@ class HttpTransport:
         auth_headers: Mapping[str, str],
         *,
         max_concurrency: int = DEFAULT_CONCURRENCY,
+        limit: ConnectionLimit | None = None,
         request_timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         """Prepare a transport; nothing is sent until a request is made.
+
+        Requests wait for a slot of `limit` when one is given (shared with other clients),
+        else of a limit of `max_concurrency` of this transport's own.
 
         Every header value is redacted from messages, and so is the credential of a value
         of the form `<scheme> <credential>` (`bearer <key>`), which may be echoed alone.
         """
         if not 1 <= max_concurrency <= HARD_CONCURRENCY_CAP:
             raise ValueError(f"max_concurrency must be between 1 and {HARD_CONCURRENCY_CAP}")
+        self._slots = limit or ConnectionLimit(max_concurrency)
+        self.max_concurrency = self._slots.size
         self._session = session
         self.base_url = base_url.rstrip("/")
         self._headers = {**auth_headers, "Accept": "application/json"}
@@ -123,11 +153,9 @@ class HttpTransport:
         secrets = {value for value in auth_headers.values() if value}
         secrets |= {value.split(" ", 1)[1] for value in secrets if " " in value}
         self._secrets = tuple(sorted((value for value in secrets if value), key=len, reverse=True))
-        self._slots = asyncio.Semaphore(max_concurrency)
-        self.max_concurrency = max_concurrency
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._retry = retry or RetryPolicy()
-        self._sleep = sleep
+        self._sleep = sleep or asyncio.sleep
 
     def __repr__(self) -> str:
         """Describe the transport without its secrets."""

@@ -87,7 +87,6 @@ class ITExpertClient:
         if max_change_pages < 1:
             raise ValueError("max_change_pages must be at least 1")
         self._max_change_pages = max_change_pages
-        extra = {"sleep": sleep} if sleep is not None else {}
         self._transport = HttpTransport(
             session,
             base_url,
@@ -96,7 +95,7 @@ class ITExpertClient:
             max_concurrency=max_concurrency,
             request_timeout=request_timeout,
             retry=retry,
-            **extra,
+            sleep=sleep,
         )
 
     def __repr__(self) -> str:

@@ -1,0 +1,6 @@
+"""`python -m scripts.benchmark` (what scripts/bench runs)."""
+
+from .cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

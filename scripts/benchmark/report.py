@@ -1,0 +1,359 @@
+"""The figures as Markdown tables, and the targets they are held against."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+import os
+from pathlib import Path
+import platform
+
+from homeassistant import const as ha_const
+
+from .measure import median
+from .polling import VARIED_FRACTION, SizeFigures
+from .stream import KEEPS_UP, StreamFigures
+
+MIB = 1024
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table, columns padded so that it also reads as plain text."""
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+
+
+def machine() -> str:
+    """CPU model, cores, memory, and the versions measured."""
+    cpu = "unknown CPU"
+    memory = 0
+    cpuinfo, meminfo = Path("/proc/cpuinfo"), Path("/proc/meminfo")
+    if cpuinfo.exists():
+        for row in cpuinfo.read_text(encoding="utf-8").splitlines():
+            if row.startswith("model name"):
+                cpu = row.partition(":")[2].strip()
+                break
+    if meminfo.exists():
+        for row in meminfo.read_text(encoding="utf-8").splitlines():
+            if row.startswith("MemTotal:"):
+                memory = int(row.split()[1])
+                break
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory / MIB / MIB:.0f} GiB RAM; "
+        f"Python {platform.python_version()}, Home Assistant {ha_const.__version__}"
+    )
+
+
+def _size(figures: SizeFigures) -> str:
+    size = f"{figures.sites} × {figures.assets_per_site}"
+    return f"{size}, {figures.latency * 1000:g} ms away" if figures.latency else size
+
+
+def _ms(seconds: float) -> str:
+    # A decimal for small figures: 0.4 ms and 4 ms are not the same "0".
+    return f"{seconds * 1000:.1f}" if seconds < 0.01 else f"{seconds * 1000:.0f}"
+
+
+def _block(loop: float, gc: float) -> str:
+    """The longest block, and the longest garbage collection (part of some block)."""
+    return f"{_ms(loop)} ({_ms(gc)})"
+
+
+def _growth_per_entity(figures: SizeFigures) -> float:
+    """KiB of resident memory per entity, setup against the baseline."""
+    growth = figures.rss_after_setup_kib - figures.rss_baseline_kib
+    return growth / max(figures.entities, 1)
+
+
+def setup_table(sizes: Sequence[SizeFigures]) -> str:
+    """Entities, setup time and memory per size."""
+    rows = [
+        [
+            _size(f),
+            " + ".join(map(str, f.entries)),
+            f"{f.entities:,}" + ("" if f.entities == f.entities_expected else " (!)"),
+            f"{f.setup_wall:.1f}",
+            f"{f.setup_cpu:.1f}",
+            _ms(f.setup_longest_callback),
+            _block(f.setup_loop_block, f.setup_gc_pause),
+            f"{f.rss_baseline_kib / MIB:.0f}",
+            f"{f.rss_after_setup_kib / MIB:.0f}",
+            f"{_growth_per_entity(f):.1f}",
+            f"{f.rss_after_cycles_kib / MIB:.0f}",
+            f"{f.peak_rss_kib / MIB:.0f}",
+        ]
+        for f in sizes
+    ]
+    return table(
+        [
+            "sites × assets",
+            "sites per entry",
+            "entities",
+            "setup s",
+            "setup CPU s",
+            "setup longest callback ms",
+            "setup longest block ms (GC)",
+            "RSS before MiB",
+            "RSS after setup MiB",
+            "KiB / entity",
+            "RSS after cycles MiB",
+            "peak RSS MiB",
+        ],
+        rows,
+    )
+
+
+def cycle_table(sizes: Sequence[SizeFigures]) -> str:
+    """Wall and CPU time of a cycle, against the bare client."""
+    rows = []
+    for f in sizes:
+        wall = [c.wall for c in f.integration]
+        cpu = [c.cpu for c in f.integration]
+        bare_wall = [c.wall for c in f.bare]
+        bare_cpu = [c.cpu for c in f.bare]
+        rows.append(
+            [
+                _size(f),
+                f"{_ms(median(wall))} / {_ms(max(wall, default=0))}",
+                f"{_ms(median(cpu))} / {_ms(max(cpu, default=0))}",
+                f"{_ms(median(bare_wall))} / {_ms(max(bare_wall, default=0))}",
+                f"{_ms(median(bare_cpu))} / {_ms(max(bare_cpu, default=0))}",
+                f"{_ratio(median(wall), median(bare_wall))}",
+                f"{_ratio(median(cpu), median(bare_cpu))}",
+                _ms(max((c.longest_callback for c in f.integration), default=0)),
+                _block(
+                    max((c.loop_block for c in f.integration), default=0),
+                    max((c.gc_pause for c in f.integration), default=0),
+                ),
+            ]
+        )
+    return table(
+        [
+            "sites × assets",
+            "wall ms (median / max)",
+            "CPU ms",
+            "bare wall ms",
+            "bare CPU ms",
+            "wall ratio",
+            "CPU ratio",
+            "longest callback ms",
+            "longest block ms (GC)",
+        ],
+        rows,
+    )
+
+
+def http_table(sizes: Sequence[SizeFigures]) -> str:
+    """Requests, bytes and state writes of a cycle."""
+    rows = []
+    for f in sizes:
+        cycles = f.integration
+        operations: dict[str, int] = {}
+        for cycle in cycles:
+            for name, count in cycle.by_operation.items():
+                operations[name] = max(operations.get(name, 0), count)
+        rows.append(
+            [
+                _size(f),
+                f"{median([c.requests for c in cycles]):.0f} ({2 * f.sites})",
+                ", ".join(f"{name} {count}" for name, count in sorted(operations.items())),
+                f"{median([c.bytes_sent for c in cycles]) / 1024:.0f}",
+                str(max((c.peak_in_flight for c in cycles), default=0)),
+                str(sum(c.rejected_busy for c in cycles)),
+                f"{median([c.changed_values for c in cycles]):.0f}",
+                f"{median([c.changed_entities for c in cycles]):.0f}",
+                f"{median([c.state_writes for c in cycles]):.0f}",
+                f"{f.idle_state_writes} ({f.first_cycle_state_writes})",
+            ]
+        )
+    return table(
+        [
+            "sites × assets",
+            "requests (2 × sites)",
+            "by operation (max)",
+            "KiB sent",
+            "peak in flight",
+            "429s",
+            f"values changed ({VARIED_FRACTION:.0%})",
+            "of enabled entities",
+            "state writes",
+            "writes, nothing changed (1st cycle)",
+        ],
+        rows,
+    )
+
+
+def stream_table(stream: StreamFigures) -> str:
+    """The rates tried, what was processed and what it cost."""
+    rows = [
+        [
+            f"{r.offered:,}",
+            f"{r.sent:,.0f}",
+            f"{r.processed:,.0f}",
+            f"{r.state_writes:,.0f}",
+            f"{r.cpu_percent:.0f}",
+            f"{r.simulator_cpu_percent:.0f}",
+            _ms(r.longest_callback),
+            _block(r.loop_block, r.gc_pause),
+            str(r.drops),
+            "yes" if r.keeps_up else "no",
+        ]
+        for r in stream.rates
+    ]
+    return table(
+        [
+            "offered /s",
+            "sent /s",
+            "processed /s",
+            "state writes /s",
+            "CPU % (HA process)",
+            "CPU % (simulator)",
+            "longest callback ms",
+            "longest block ms (GC)",
+            "drops",
+            f"keeps up (≥ {KEEPS_UP:.0%})",
+        ],
+        rows,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A target, the figure measured, and whether it is met (None: not measured)."""
+
+    name: str
+    figure: str
+    met: bool | None
+
+
+def _ratio(value: float, reference: float) -> str:
+    return f"{value / reference:.2f}" if reference else "n/a"
+
+
+def targets(
+    sizes: Sequence[SizeFigures], remote: SizeFigures | None, stream: StreamFigures | None
+) -> list[Target]:
+    """The targets of issue #8, each with its figure.
+
+    `sizes` are measured on loopback; `remote` (the top size with the service's latency)
+    counts for the requests only: its times are the network's.
+    """
+    found: list[Target] = []
+    counted = [*sizes, remote] if remote is not None else list(sizes)
+    requests = [(f, [c.requests for c in f.integration]) for f in counted]
+    found.append(
+        Target(
+            "HTTP requests per cycle exactly 2 × sites",
+            "; ".join(
+                f"{_size(f)}: {min(r, default=0)}–{max(r, default=0)} for {2 * f.sites}"
+                for f, r in requests
+            ),
+            all(all(n == 2 * f.sites for n in r) for f, r in requests),
+        )
+    )
+    ratios = [
+        (
+            f,
+            median([c.wall for c in f.integration]) / (median([c.wall for c in f.bare]) or 1e-9),
+        )
+        for f in sizes
+    ]
+    found.append(
+        Target(
+            "integration / bare wall time per cycle < 2",
+            "; ".join(f"{_size(f)}: {ratio:.2f}" for f, ratio in ratios),
+            all(ratio < 2 for _, ratio in ratios),
+        )
+    )
+    proportional = []
+    for f in sizes:
+        writes = median([c.state_writes for c in f.integration])
+        changed = median([c.changed_entities for c in f.integration])
+        ok = abs(writes - changed) <= 0.1 * changed + 1 and f.idle_state_writes <= 0.01 * (
+            f.entities
+        )
+        proportional.append((f, writes, changed, ok))
+    found.append(
+        Target(
+            "state writes proportional to changed values, not to entities",
+            "; ".join(
+                f"{_size(f)}: {w:.0f} writes for {c:.0f} changed of {f.entities:,} "
+                f"({f.idle_state_writes} when nothing changed)"
+                for f, w, c, _ in proportional
+            ),
+            all(ok for *_, ok in proportional),
+        )
+    )
+    if sizes:
+        top = sizes[-1]
+        callback = max((c.longest_callback for c in top.integration), default=0)
+        block = max((c.loop_block for c in top.integration), default=0)
+        found.append(
+            Target(
+                "no event-loop block over 50 ms at the top size: polling, one callback",
+                f"{_size(top)}: longest callback {_ms(callback)} ms",
+                callback <= 0.050,
+            )
+        )
+        found.append(
+            Target(
+                "the same, callbacks back to back (a due timer's wait)",
+                f"{_size(top)}: longest wait {_ms(block)} ms",
+                block <= 0.050,
+            )
+        )
+        found.append(
+            Target(
+                "no event-loop block over 50 ms at the top size: setup",
+                f"{_size(top)}: longest callback {_ms(top.setup_longest_callback)} ms, "
+                f"wait {_ms(top.setup_loop_block)} ms",
+                max(top.setup_longest_callback, top.setup_loop_block) <= 0.050,
+            )
+        )
+        found.append(
+            Target(
+                "setup of the top size under 60 s",
+                f"{_size(top)}: {top.setup_wall:.1f} s for {top.entities:,} entities",
+                top.setup_wall < 60,
+            )
+        )
+    found.append(_memory_target(sizes))
+    if stream is not None:
+        kept = [r.offered for r in stream.rates if r.keeps_up]
+        at_100 = next((r for r in stream.rates if r.offered == 100), None)
+        found.append(
+            Target(
+                "IT Expert stream: measurements per second kept up with (information)",
+                f"up to {max(kept, default=0):,}/s"
+                + (f"; {at_100.cpu_percent:.1f} % CPU at 100/s" if at_100 is not None else ""),
+                None,
+            )
+        )
+    return found
+
+
+def _memory_target(sizes: Sequence[SizeFigures]) -> Target:
+    """Linear: the two largest sizes cost the same per entity, within 25 %."""
+    name = "memory growth linear in entities"
+    if len(sizes) < 2:
+        return Target(name, "needs two sizes", None)
+    middle, top = sorted(sizes, key=lambda f: f.entities)[-2:]
+    per_middle, per_top = _growth_per_entity(middle), _growth_per_entity(top)
+    return Target(
+        name,
+        f"{per_middle:.1f} KiB/entity at {middle.entities:,} entities, "
+        f"{per_top:.1f} at {top.entities:,} (within 25 %)",
+        abs(per_top - per_middle) <= 0.25 * per_middle,
+    )
+
+
+def targets_table(found: Sequence[Target]) -> str:
+    """The targets as a table."""
+    verdicts = {True: "met", False: "MISSED", None: "—"}
+    return table(
+        ["target", "measured", "result"],
+        [[t.name, t.figure, verdicts[t.met]] for t in found],
+    )
