@@ -581,3 +581,108 @@ async def test_a_long_standing_alarm_does_not_drag_its_history_along(
         entity_registry, "binary_sensor", f"{site.id}-{board.id}-alarm-condensation_risk"
     )
     assert hass.states.get(sensor).state == STATE_ON  # type: ignore[union-attr]
+
+
+def record_alarm_events(hass: HomeAssistant, events: str) -> list[tuple[str, str]]:
+    """(event type, alarm id) of each event the entity fires, once each.
+
+    An event entity's state is the time of its last event; when the entity comes back (its
+    site vanished and returned) it shows that last event again, which is not a new one.
+    """
+    fired: list[tuple[str, str]] = []
+    last = ""
+
+    @callback
+    def record(event: Event) -> None:
+        nonlocal last
+        new = event.data["new_state"]
+        if event.data["entity_id"] != events or new is None or "alarm_id" not in new.attributes:
+            return
+        if new.state > last:
+            last = new.state
+            fired.append((new.attributes["event_type"], new.attributes["alarm_id"]))
+
+    hass.bus.async_listen("state_changed", record)
+    return fired
+
+
+async def test_an_alarm_raised_and_cleared_while_its_site_failed_still_fires_both_events(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    fired = record_alarm_events(hass, entity_id(entity_registry, "event", f"{site.id}-alarms"))
+    await advance(timedelta(seconds=60))
+    # The site fails (the other one answers) while an alarm comes and goes.
+    sim.faults.add(status=503, title="ServiceUnavailable", path=site.id)
+    await advance(timedelta(seconds=60))
+    blip = sim.raise_alarm(site.id, first(sim, "feeder").id, "trip")
+    await advance(timedelta(seconds=60))
+    sim.clear_alarm(blip)
+    sim.faults.clear()
+    await advance(timedelta(seconds=60))
+    # The request after the failure reaches back to the last poll that read the alarms.
+    assert fired == [("alarm_raised", blip), ("alarm_cleared", blip)]
+
+
+async def test_an_alarm_over_before_the_first_poll_fires_nothing(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    before = sim.raise_alarm(site.id, first(sim, "feeder").id, "trip")
+    await advance(timedelta(minutes=2))
+    sim.clear_alarm(before)
+    await advance(timedelta(minutes=1))
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    fired = record_alarm_events(hass, entity_id(entity_registry, "event", f"{site.id}-alarms"))
+    # The next requests reach back a few minutes before the first poll, and see the alarm:
+    # it was over before the integration looked, like one active then was raised before.
+    await advance(timedelta(seconds=60))
+    await advance(timedelta(seconds=60))
+    assert fired == []
+
+
+async def test_a_vanished_site_comes_back_with_its_entities_and_what_happened_meanwhile(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    feeder = first(sim, "feeder")
+    count = entity_id(entity_registry, "sensor", f"{site.id}-active_alarms")
+    fired = record_alarm_events(hass, entity_id(entity_registry, "event", f"{site.id}-alarms"))
+    told = sim.raise_alarm(site.id, feeder.id, "overload")
+    await advance(timedelta(seconds=60))
+    sim.remove_site(site.id)
+    await advance(timedelta(seconds=60))  # 404 on the values: its devices go
+    assert hass.states.get(count) is None
+    sim.clear_alarm(told)
+    sim.restore_site(site.id)
+    blip = sim.raise_alarm(site.id, feeder.id, "trip")
+    sim.clock.advance(timedelta(minutes=1))
+    sim.clear_alarm(blip)
+    lasting = sim.raise_alarm(site.id, feeder.id, "phase_loss")
+    await advance(timedelta(hours=7))  # the topology is read again: the site is back
+    assert hass.states.get(count).state == "1"  # type: ignore[union-attr]
+    # Its alarm events go on from where they were: nothing told twice, nothing missed.
+    assert fired == [
+        ("alarm_raised", told),
+        ("alarm_cleared", told),
+        ("alarm_raised", blip),
+        ("alarm_cleared", blip),
+        ("alarm_raised", lasting),
+    ]
