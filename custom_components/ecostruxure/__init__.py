@@ -26,12 +26,14 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import (
+    DATA_ALARM_MEMORY,
     EcoStruxureConfigEntry,
     EcoStruxureCoordinator,
     asset_device_id,
     site_device_id,
 )
 from .it_expert.coordinator import (
+    DATA_IT_ALARM_MEMORY,
     ITExpertConfigEntry,
     ITExpertCoordinator,
     is_it_expert,
@@ -136,7 +138,9 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: EcoStruxureConfigEntry | ITExpertConfigEntry
 ) -> None:
-    """Removing a Facility Expert entry removes the energy history it imported."""
+    """Removing an entry forgets its alarms; a Facility Expert one its energy history too."""
+    hass.data.get(DATA_ALARM_MEMORY, {}).pop(entry.entry_id, None)
+    hass.data.get(DATA_IT_ALARM_MEMORY, {}).pop(entry.entry_id, None)
     if not is_it_expert(entry) and "recorder" in hass.config.components:
         await async_clear_site_statistics(hass, entry.options.get(CONF_SITES, []))
 

@@ -11,6 +11,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from .api import (
     Alarm,
@@ -129,6 +130,22 @@ class SiteAlarms:
 
 
 @dataclass(slots=True)
+class AlarmMemory:
+    """An entry's alarm reads, kept across reloads of the entry (not across restarts).
+
+    After a reload (reauthentication, new options) the first alarm request reaches back to the
+    last read before it, and the event entities go on from the read they last compared, so
+    what was raised or cleared in between fires once.
+    """
+
+    reads: dict[str, SiteAlarms] = field(default_factory=dict)
+    told: dict[str, SiteAlarms] = field(default_factory=dict)
+
+
+DATA_ALARM_MEMORY: HassKey[dict[str, AlarmMemory]] = HassKey(f"{DOMAIN}_alarm_memory")
+
+
+@dataclass(slots=True)
 class EcoStruxureData:
     """One polling cycle: the sites that answered, and why the others did not."""
 
@@ -160,7 +177,12 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         self._topology_fetched: datetime | None = None
         self._topology_stale = False
         self._topology_listeners: list[CALLBACK_TYPE] = []
-        self._last_alarms: dict[str, SiteAlarms] = {}
+        memory = hass.data.setdefault(DATA_ALARM_MEMORY, {}).setdefault(
+            entry.entry_id, AlarmMemory()
+        )
+        self._last_alarms = memory.reads
+        # The read each site's event entity last compared against (see event.py).
+        self.alarms_told = memory.told
 
     # --- topology -------------------------------------------------------------------------
 

@@ -1,8 +1,11 @@
 """An event entity per site: one event each time an alarm is raised or cleared."""
 
+from datetime import datetime
+
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_call_later
 
 from .api import Alarm
 from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator, SiteTopology
@@ -32,7 +35,8 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
         that what happened meanwhile fires once, and what was told before does not again.
         """
         super().__init__(coordinator, site_id, f"{site_id}-alarms")
-        last = coordinator.last_alarms(site_id)
+        # After a reload of the entry: the read the previous entity compared last.
+        last = coordinator.alarms_told.get(site_id) or coordinator.last_alarms(site_id)
         self._known: dict[str, Alarm] = {a.id: a for a in last.alarms} if last else {}
         # An alarm raised and cleared before that read is history, not an event: the next
         # requests reach back a little before it (ALARM_WINDOW_MARGIN) and may return one.
@@ -44,8 +48,13 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
         An entity made when the topology changes (a site that came back) is added while the
         cycle goes on and can miss its update; the next cycle's answer no longer holds what
         happened while the site was gone. An entity that already saw the answer fires nothing.
+        Done once the entity is in the state machine: each event needs a state of its own.
         """
         await super().async_added_to_hass()
+        self.async_on_remove(async_call_later(self.hass, 0, self._catch_up))
+
+    @callback
+    def _catch_up(self, _: datetime) -> None:
         self._handle_coordinator_update()
 
     def _details(self, alarm: Alarm) -> dict[str, str | None]:
@@ -83,6 +92,8 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
                 if before.active and alarm_id not in received:
                     events.append((ALARM_CLEARED, before))  # gone from the active list
             self._known = received
+            if (compared := self.coordinator.last_alarms(self.site_id)) is not None:
+                self.coordinator.alarms_told[self.site_id] = compared
             for event_type, alarm in events:
                 self._trigger_event(event_type, self._details(alarm))
                 self.async_write_ha_state()  # one state write per event

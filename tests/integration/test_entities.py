@@ -686,3 +686,26 @@ async def test_a_vanished_site_comes_back_with_its_entities_and_what_happened_me
         ("alarm_cleared", blip),
         ("alarm_raised", lasting),
     ]
+
+
+async def test_alarms_raised_and_cleared_while_the_entry_reloads_fire_once(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    fired = record_alarm_events(hass, entity_id(entity_registry, "event", f"{site.id}-alarms"))
+    await advance(timedelta(seconds=60))
+    # Between the last poll before a reload (reauthentication, new options) and the first
+    # one after it, an alarm comes and goes.
+    blip = sim.raise_alarm(site.id, first(sim, "feeder").id, "trip")
+    await advance(timedelta(seconds=30), service=True)
+    sim.clear_alarm(blip)
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    await advance(timedelta(seconds=60))
+    await advance(timedelta(seconds=60))
+    assert fired == [("alarm_raised", blip), ("alarm_cleared", blip)]

@@ -20,6 +20,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from ..api import AuthenticationError, EcoStruxureError, ForbiddenError, RateLimitedError
 from ..api.it_expert.client import ITExpertClient
@@ -159,6 +160,21 @@ class Organization:
 
 
 @dataclass(slots=True)
+class ITAlarmMemory:
+    """An entry's alarms per organization, kept across reloads of the entry (not restarts).
+
+    The first cycle after a reload compares its full list with them: what was raised or
+    cleared while the entry reloaded fires once.
+    """
+
+    alarms: dict[str, dict[str, ITAlarm]] = field(default_factory=dict)
+    listed: set[str] = field(default_factory=set)  # organizations whose alarms were listed
+
+
+DATA_IT_ALARM_MEMORY: HassKey[dict[str, ITAlarmMemory]] = HassKey(f"{DOMAIN}_it_alarm_memory")
+
+
+@dataclass(slots=True)
 class ITExpertData:
     """One cycle: which organizations answered, which failed and why, which lost consent."""
 
@@ -225,8 +241,12 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
         )
         self.client = client
         self.organization_ids: tuple[str, ...] = tuple(entry.options.get(CONF_ORGANIZATIONS, ()))
+        memory = hass.data.setdefault(DATA_IT_ALARM_MEMORY, {}).setdefault(
+            entry.entry_id, ITAlarmMemory()
+        )
         self.organizations: dict[str, Organization] = {
-            org_id: Organization(org_id) for org_id in self.organization_ids
+            org_id: Organization(org_id, alarms=memory.alarms.setdefault(org_id, {}))
+            for org_id in self.organization_ids
         }
         self.streams: dict[str, MeasurementStream] = {
             org_id: MeasurementStream(hass, client, org_id) for org_id in self.organization_ids
@@ -234,7 +254,7 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
         self._topology_listeners: list[CALLBACK_TYPE] = []
         self._topology_key: object = None
         self._events: dict[tuple[str, str], deque[AlarmEvent]] = {}
-        self._baseline: set[str] = set()  # organizations whose alarms were listed once
+        self._baseline = memory.listed  # organizations whose alarms were listed once
 
     # --- streams --------------------------------------------------------------------------
 

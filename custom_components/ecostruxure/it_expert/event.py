@@ -1,10 +1,12 @@
 """IT Expert alarm events: an event entity per device, fired as alarms are raised and cleared."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.event import async_call_later
 
 from ..api.it_expert.models import InventoryKind, ITAlarm
 from .coordinator import ALARM_CLEARED, ALARM_RAISED, ITExpertCoordinator
@@ -39,8 +41,15 @@ class DeviceAlarmEvents(ITExpertEntity, EventEntity):
         super().__init__(coordinator, organization_id, device_id, ALARM_EVENTS.key)
 
     async def async_added_to_hass(self) -> None:
-        """Fire what happened before the device was listed (the inventory lags the alarms)."""
+        """Fire what happened before the device was listed (the inventory lags the alarms).
+
+        Done once the entity is in the state machine: each event needs a state of its own.
+        """
         await super().async_added_to_hass()
+        self.async_on_remove(async_call_later(self.hass, 0, self._catch_up))
+
+    @callback
+    def _catch_up(self, _: datetime) -> None:
         self._fire_pending()
 
     @callback

@@ -472,3 +472,30 @@ async def test_only_devices_no_longer_shared_can_be_deleted(
     it.revoke_consent(second.id)
     await coordinator_of(it_loaded).async_refresh()
     assert await remove(second)
+
+
+async def test_an_alarm_raised_while_the_entry_reloads_fires_once(
+    hass: HomeAssistant,
+    it_loaded: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    it = simulator_server.simulator.it_expert
+    org = org_of(simulator_server)
+    ups = device_of(org, "UPS")
+    events_entity = entity_id(entity_registry, "event", f"{org.id}-{ups.id}-alarms")
+    fired: list[str] = []
+
+    @callback
+    def record(event: Event) -> None:
+        new = event.data["new_state"]
+        if event.data["entity_id"] == events_entity and new and "event_type" in new.attributes:
+            fired.append(f"{new.attributes['event_type']} {new.attributes['label']}")
+
+    hass.bus.async_listen("state_changed", record)
+    it.raise_alarm(org.id, ups.id, severity="CRITICAL", label="Fan failure")
+    assert await hass.config_entries.async_reload(it_loaded.entry_id)
+    await hass.async_block_till_done()
+    await coordinator_of(it_loaded).async_refresh()
+    await hass.async_block_till_done()
+    assert fired == ["alarm_raised Fan failure"]
