@@ -39,6 +39,10 @@ class DeviceProblem(ITExpertEntity, BinarySensorEntity):
         """Attach the sensor to its device."""
         super().__init__(coordinator, organization_id, device_id, PROBLEM.key)
 
+    def _fingerprint(self) -> tuple[object, ...]:
+        """The device's active alarms: state and attributes follow from them."""
+        return (self.available, tuple(self.organization.active_by_device.get(self.object_id, ())))
+
     @property
     def is_on(self) -> bool:
         """Whether an alarm that counts is active."""

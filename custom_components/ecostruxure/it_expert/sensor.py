@@ -143,6 +143,10 @@ class ReadingSensor(ITExpertEntity, SensorEntity):
         """Unavailable while the organization is, or the stream has been down for a while."""
         return super().available and self._stream.fresh
 
+    def _fingerprint(self) -> tuple[object, ...]:
+        """The reading's value: the state follows from it (no rendering to compare)."""
+        return (self.available, self.native_value)
+
     @property
     def native_value(self) -> StateType:
         """The newest reading; None (unknown) until the sensor reports after start."""
@@ -206,6 +210,10 @@ class AlarmSensor(ITExpertEntity, SensorEntity):
         """Attach the sensor to its device."""
         super().__init__(coordinator, organization_id, device_id, description.key)
         self.entity_description = description
+
+    def _fingerprint(self) -> tuple[object, ...]:
+        """The value: the state follows from it (no rendering to compare)."""
+        return (self.available, self.native_value)
 
     @property
     def native_value(self) -> StateType:
