@@ -117,6 +117,19 @@ class InvalidRequestError(ApiError):
     """Another 4xx: a bad parameter or a bug in the request."""
 
 
+class RedirectError(EcoStruxureError):
+    """The service answered with a redirect (3xx), which is never followed.
+
+    Following it would send the secrets to wherever it points: a wrong base URL, or a host
+    that is not the service.
+    """
+
+    def __init__(self, status: int, path: str) -> None:
+        """Name the status and the path that was redirected."""
+        self.status = status
+        super().__init__(f"GET {path} answered HTTP {status}, a redirect, which is not followed")
+
+
 class StreamClosedError(CannotConnectError):
     """A measurement stream ended: dropped, gone quiet, or a replay without its end message."""
 
