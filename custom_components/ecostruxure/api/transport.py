@@ -277,6 +277,8 @@ class HttpTransport:
                     if limit >= 1024 * 1024
                     else f"GET {path} returned a body larger than {limit} bytes"
                 )
+            # Buffered chunks are read without a pause: give the event loop back.
+            await asyncio.sleep(0)
         return bytes(body)
 
     async def stream_lines(
