@@ -337,7 +337,7 @@ class HttpTransport:
                     while True:
                         try:
                             async with asyncio.timeout_at(line_deadline):
-                                chunk = await response.content.readany()
+                                chunk = await response.content.read(STREAM_YIELD_BYTES)
                         except TimeoutError:
                             # sock_read only sees bytes: a trickle without newlines is no data.
                             raise StreamClosedError(
