@@ -40,6 +40,7 @@ from .api import (
     FacilityExpertClient,
     ForbiddenError,
     RateLimitedError,
+    RedirectError,
     Secret,
     Site,
 )
@@ -121,6 +122,8 @@ async def _ask[T](call: Awaitable[T]) -> T:
         raise FlowError("rate_limited") from err
     except CannotConnectError as err:
         raise FlowError("cannot_connect") from err
+    except RedirectError as err:
+        raise FlowError("redirected") from err
     except EcoStruxureError as err:
         LOGGER.warning("Unexpected answer from the service: %s", err)
         raise FlowError("unknown") from err
@@ -142,6 +145,8 @@ async def _ask_it[T](call: Awaitable[T]) -> T:
         raise FlowError("rate_limited") from err
     except CannotConnectError as err:
         raise FlowError("cannot_connect") from err
+    except RedirectError as err:
+        raise FlowError("redirected") from err
     except EcoStruxureError as err:
         # The client's messages are built without the key: safe to log.
         LOGGER.warning("Unexpected answer from IT Expert: %s", err)

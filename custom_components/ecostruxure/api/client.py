@@ -20,6 +20,7 @@ from .parsing import (
 )
 from .transport import (
     DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_BODY_BYTES,
     DEFAULT_TIMEOUT,
     ConnectionLimit,
     HttpTransport,
@@ -63,8 +64,12 @@ class FacilityExpertClient:
         retry: RetryPolicy | None = None,
         page_size: int = paths.PAGE_LIMIT_MAX,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
-        """Create a client; nothing is sent until an operation is called."""
+        """Create a client; nothing is sent until an operation is called.
+
+        An answer larger than `max_body_bytes` once decoded raises InvalidResponseError.
+        """
         if not 1 <= page_size <= paths.PAGE_LIMIT_MAX:
             raise ValueError(f"page_size must be between 1 and {paths.PAGE_LIMIT_MAX}")
         self._page_size = page_size
@@ -80,6 +85,7 @@ class FacilityExpertClient:
             request_timeout=request_timeout,
             retry=retry,
             sleep=sleep,
+            max_body_bytes=max_body_bytes,
         )
 
     def __repr__(self) -> str:

@@ -67,13 +67,29 @@ class ApiError(EcoStruxureError):
 class AuthenticationError(ApiError):
     """401: a secret is missing, wrong or revoked; `secret` says which when the service does."""
 
-    @property
-    def secret(self) -> Secret | None:
-        """Which of the two secrets the service rejected, if its answer says so."""
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        detail: str | None = None,
+        errors: tuple[FieldError, ...] = (),
+        retry_after: float | None = None,
+        *,
+        secret: Secret | None = None,
+    ) -> None:
+        """Keep the problem; `secret`, when given, names the secret rejected.
+
+        The transport reads it from the answer before redaction, which may hide the words
+        that tell (a secret containing "subscription", say).
+        """
+        super().__init__(status, reason, detail, errors, retry_after)
+        self._secret = secret
+
+    @staticmethod
+    def which_secret(detail: str | None, errors: tuple[FieldError, ...]) -> Secret | None:
+        """Which of the two secrets a problem's explanation names, if exactly one."""
         # The reason (APIKeyInvalid, APIKeyMissing) names no secret: read the explanation.
-        words = " ".join(
-            [self.detail or "", *(f"{e.name} {e.reason}" for e in self.errors)]
-        ).lower()
+        words = " ".join([detail or "", *(f"{e.name} {e.reason}" for e in errors)]).lower()
         subscription = "subscription" in words or "authorization" in words
         token = "token" in words or "apikey" in words
         if subscription and not token:
@@ -81,6 +97,13 @@ class AuthenticationError(ApiError):
         if token and not subscription:
             return Secret.TECHNICAL_TOKEN
         return None
+
+    @property
+    def secret(self) -> Secret | None:
+        """Which of the two secrets the service rejected, if its answer says so."""
+        if self._secret is not None:
+            return self._secret
+        return self.which_secret(self.detail, self.errors)
 
 
 class ForbiddenError(ApiError):

@@ -9,6 +9,11 @@ other 4xx and 503 are never retried: repeating them cannot succeed.
 
 Line-delimited streams (IT Expert's measurements) are long-lived GETs read line by line; they
 are never retried here: the caller reconnects, as only it knows where to resume.
+
+Nothing a service sends is trusted to be small or sane: redirects are not followed (they
+would carry the secrets elsewhere), bodies are read against a size cap while they arrive
+(a gzip bomb stops at the cap), waits the service asks for are clamped, and streams give the
+event loop back and are read at a bounded rate.
 """
 
 import asyncio
@@ -20,6 +25,7 @@ import json
 import logging
 import math
 import random
+import time
 from typing import Final
 
 import aiohttp
@@ -35,11 +41,13 @@ from .errors import (
     NotFoundError,
     OperationDisabledError,
     RateLimitedError,
+    RedirectError,
     RequestTimeoutError,
     ServerError,
     StreamClosedError,
 )
 from .parsing import parse_field_errors
+from .redact import Redactor
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,8 +58,20 @@ STREAM_CONNECT_TIMEOUT: Final = 10.0
 # A line this long without its newline is no measurement: the stream is dropped rather than
 # buffered without bound.
 STREAM_MAX_LINE: Final = 1024 * 1024
+# Decoded bytes accepted per second from a stream: a compressed flood of lines must not keep
+# Home Assistant parsing for minutes. Far above what the service sends (a few KiB/s).
+STREAM_MAX_BYTES_PER_SECOND: Final = 4 * 1024 * 1024
+# A stream gives the event loop back after this many lines or decoded bytes, at the latest.
+STREAM_YIELD_LINES: Final = 256
+STREAM_YIELD_BYTES: Final = 64 * 1024
+# The largest decoded answer accepted: far above the largest page the service returns.
+DEFAULT_MAX_BODY_BYTES: Final = 32 * 1024 * 1024
+# An error's problem details are short; anything longer is cut there (not an error itself).
+MAX_ERROR_BODY_BYTES: Final = 64 * 1024
+READ_CHUNK_BYTES: Final = 64 * 1024
+# The longest wait a service may ask for (Retry-After): an hour, not years.
+MAX_RETRY_AFTER: Final = 3600.0
 _RETRIED_SERVER_STATUSES: Final = frozenset({500, 502, 504})
-_REDACTED: Final = "**REDACTED**"
 
 type QueryParams = Sequence[tuple[str, str]]
 
@@ -73,8 +93,13 @@ class RetryPolicy:
         return float(ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header given in seconds or as an HTTP date."""
+def parse_retry_after(
+    value: str | None, now: datetime | None = None, *, maximum: float = MAX_RETRY_AFTER
+) -> float | None:
+    """Seconds to wait from a Retry-After header given in seconds or as an HTTP date.
+
+    At most `maximum`: a service asking for years (or the year 9999) gets an hour.
+    """
     if value is None or not (value := value.strip()):
         return None
     try:
@@ -89,6 +114,10 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         seconds = (when - (now or datetime.now(UTC))).total_seconds()
     if not math.isfinite(seconds):
         return None
+    if seconds > maximum:
+        # The header's text is not logged: it comes from the service, and may echo anything.
+        _LOGGER.info("The service asked to wait %.0f s; waiting %g s instead", seconds, maximum)
+        return maximum
     return max(0.0, seconds)
 
 
@@ -130,6 +159,9 @@ class HttpTransport:
         request_timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        stream_max_bytes_per_second: float = STREAM_MAX_BYTES_PER_SECOND,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Prepare a transport; nothing is sent until a request is made.
 
@@ -138,9 +170,13 @@ class HttpTransport:
 
         Every header value is redacted from messages, and so is the credential of a value
         of the form `<scheme> <credential>` (`bearer <key>`), which may be echoed alone.
+        A decoded answer longer than `max_body_bytes` is refused. Streams are read at most
+        `stream_max_bytes_per_second` (decoded), measured with `clock` and waited with `sleep`.
         """
         if not 1 <= max_concurrency <= HARD_CONCURRENCY_CAP:
             raise ValueError(f"max_concurrency must be between 1 and {HARD_CONCURRENCY_CAP}")
+        if max_body_bytes < 1 or not stream_max_bytes_per_second > 0:
+            raise ValueError("max_body_bytes and stream_max_bytes_per_second must be positive")
         self._slots = limit or ConnectionLimit(max_concurrency)
         self.max_concurrency = self._slots.size
         self._session = session
@@ -149,13 +185,15 @@ class HttpTransport:
         # Streams ask for gzip explicitly (the service refuses them uncompressed, and brotli
         # must not be negotiated); Accept is left to aiohttp, as the service's samples do.
         self._stream_headers = {**auth_headers, "Accept-Encoding": "gzip"}
-        # Longest first, so that a secret containing another is redacted whole.
         secrets = {value for value in auth_headers.values() if value}
         secrets |= {value.split(" ", 1)[1] for value in secrets if " " in value}
-        self._secrets = tuple(sorted((value for value in secrets if value), key=len, reverse=True))
+        self.redact = Redactor(secrets)
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._retry = retry or RetryPolicy()
         self._sleep = sleep or asyncio.sleep
+        self.max_body_bytes = max_body_bytes
+        self._stream_rate = stream_max_bytes_per_second
+        self._clock = clock
 
     def __repr__(self) -> str:
         """Describe the transport without its secrets."""
@@ -189,17 +227,27 @@ class HttpTransport:
         async with self._slots:
             try:
                 async with self._session.get(
-                    url, params=list(params), headers=self._headers, timeout=self._timeout
+                    url,
+                    params=list(params),
+                    headers=self._headers,
+                    timeout=self._timeout,
+                    # A redirect would resend the secrets to wherever it points.
+                    allow_redirects=False,
                 ) as response:
-                    body = await response.read()
                     status = response.status
+                    if 300 <= status < 400:
+                        raise RedirectError(status, path)
+                    if status >= 400:
+                        body = await self._read(response, MAX_ERROR_BODY_BYTES, path, cut=True)
+                    else:
+                        body = await self._read(response, self.max_body_bytes, path)
                     retry_after = response.headers.get("Retry-After")
                     reason = response.reason or ""
             except TimeoutError:
                 raise RequestTimeoutError(f"GET {path} timed out") from None
             except aiohttp.ClientError as err:
                 raise CannotConnectError(
-                    f"GET {path} failed: {self._redact(type(err).__name__)}"
+                    f"GET {path} failed: {self.redact(type(err).__name__)}"
                 ) from None
         _LOGGER.debug("GET %s -> %s (%d bytes)", path, status, len(body))
         if status >= 400:
@@ -208,6 +256,30 @@ class HttpTransport:
             return json.loads(body)
         except ValueError, RecursionError:  # RecursionError: absurdly deep nesting
             raise InvalidResponseError(f"GET {path} returned a body that is not JSON") from None
+
+    @staticmethod
+    async def _read(
+        response: aiohttp.ClientResponse, limit: int, path: str, *, cut: bool = False
+    ) -> bytes:
+        """The decoded body, read chunk by chunk so that no more than `limit` is ever held.
+
+        Past `limit`, InvalidResponseError; or with `cut`, the first `limit` bytes.
+        """
+        body = bytearray()
+        async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
+            body += chunk
+            if len(body) > limit:
+                if cut:
+                    del body[limit:]
+                    break
+                raise InvalidResponseError(
+                    f"GET {path} returned a body larger than {limit // (1024 * 1024)} MiB"
+                    if limit >= 1024 * 1024
+                    else f"GET {path} returned a body larger than {limit} bytes"
+                )
+            # Buffered chunks are read without a pause: give the event loop back.
+            await asyncio.sleep(0)
+        return bytes(body)
 
     async def stream_lines(
         self,
@@ -222,15 +294,17 @@ class HttpTransport:
 
         The stream takes no slot of the concurrency limit: it lasts hours, and REST calls must
         not wait for it. An error status raises the same exception as a REST call, without a
-        retry. The stream never ends normally: its end, `idle_timeout` seconds without a byte
-        (heartbeats count) or a broken connection raise StreamClosedError. A last fragment
-        without its newline is a line cut mid-way and is dropped. `on_connected` is called
-        once the service accepted the stream, before its first line (heartbeats yield none).
+        retry; a redirect raises RedirectError. The stream never ends normally: its end,
+        `idle_timeout` seconds without a complete line (heartbeats count; bytes trickling in
+        without a newline do not) or a broken connection raise StreamClosedError. A last
+        fragment without its newline is a line cut mid-way and is dropped. `on_connected` is
+        called once the service accepted the stream, before its first line.
         """
         url = self.base_url + path
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=connect_timeout, sock_read=idle_timeout
         )
+        loop = asyncio.get_running_loop()
         pending = bytearray()
         try:
             async with self._session.get(
@@ -241,10 +315,11 @@ class HttpTransport:
                 allow_redirects=False,
             ) as response:
                 _LOGGER.debug("GET %s -> %s (stream)", path, response.status)
-                if response.status >= 300:
-                    # A redirect is not followed (it would resend the key elsewhere): it is
-                    # an error like a 4xx.
-                    body = await response.read()
+                if 300 <= response.status < 400:
+                    # Not followed: it would resend the key elsewhere.
+                    raise RedirectError(response.status, path)
+                if response.status >= 400:
+                    body = await self._read(response, MAX_ERROR_BODY_BYTES, path, cut=True)
                     raise self._error(
                         response.status,
                         response.reason or "",
@@ -253,18 +328,53 @@ class HttpTransport:
                     )
                 if on_connected is not None:
                     on_connected()
+                # A token bucket of decoded bytes, one second deep.
+                allowance = self._stream_rate
+                checked = self._clock()
+                since_yield_lines = since_yield_bytes = 0
+                line_deadline = loop.time() + idle_timeout
                 try:
-                    async for chunk in response.content.iter_any():
+                    while True:
+                        try:
+                            async with asyncio.timeout_at(line_deadline):
+                                chunk = await response.content.read(STREAM_YIELD_BYTES)
+                        except TimeoutError:
+                            # sock_read only sees bytes: a trickle without newlines is no data.
+                            raise StreamClosedError(
+                                f"GET {path}: no data for {idle_timeout:g} s (no complete line)"
+                            ) from None
+                        if not chunk:
+                            break
                         pending += chunk
                         if b"\n" in chunk:
                             *lines, rest = pending.split(b"\n")
                             pending = bytearray(rest)
+                            line_deadline = loop.time() + idle_timeout
                             for line in lines:
                                 yield bytes(line)
+                                since_yield_lines += 1
+                                if since_yield_lines >= STREAM_YIELD_LINES:
+                                    since_yield_lines = 0
+                                    await asyncio.sleep(0)
                         if len(pending) > STREAM_MAX_LINE:
                             raise StreamClosedError(
                                 f"GET {path}: a line longer than {STREAM_MAX_LINE} bytes"
                             )
+                        since_yield_bytes += len(chunk)
+                        if since_yield_bytes >= STREAM_YIELD_BYTES:
+                            since_yield_bytes = 0
+                            await asyncio.sleep(0)
+                        now = self._clock()
+                        allowance = min(
+                            self._stream_rate,
+                            allowance + (now - checked) * self._stream_rate,
+                        )
+                        checked = now
+                        allowance -= len(chunk)
+                        if allowance < 0:
+                            # Faster than any real stream: read on when the budget allows.
+                            await self._sleep(-allowance / self._stream_rate)
+                            line_deadline += -allowance / self._stream_rate
                 finally:
                     # Closed rather than released: an unfinished stream's connection cannot
                     # be reused, and the generator may be left mid-way by its consumer.
@@ -278,19 +388,18 @@ class HttpTransport:
             raise StreamClosedError(f"GET {path}: {what}") from None
         except aiohttp.ClientError as err:
             raise StreamClosedError(
-                f"GET {path} broke off: {self._redact(type(err).__name__)}"
+                f"GET {path} broke off: {self.redact(type(err).__name__)}"
             ) from None
         if pending:
             _LOGGER.debug("GET %s: dropping a last line cut off (%d bytes)", path, len(pending))
         raise StreamClosedError(f"GET {path}: the stream ended")
 
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, _REDACTED)
-        return text
-
     def _error(self, status: int, reason: str, body: bytes, retry_after: str | None) -> ApiError:
-        """Map an error status and its problem details to the client's exception."""
+        """Map an error status and its problem details to the client's exception.
+
+        Every text taken from the answer is redacted and cut short here, once: the service
+        may echo a secret, in full, URL-encoded or in part.
+        """
         title, detail = reason or "Error", None
         problem_errors: tuple[FieldError, ...] = ()
         try:
@@ -301,13 +410,26 @@ class HttpTransport:
             if isinstance(problem.get("title"), str) and problem["title"]:
                 title = problem["title"]
             if isinstance(problem.get("detail"), str) and problem["detail"]:
-                detail = self._redact(problem["detail"])
+                detail = problem["detail"]
             problem_errors = parse_field_errors(problem.get("errors"))
-        title = self._redact(title)
+        # Which secret a 401 is about is read before redaction, which may hide the words.
+        which = AuthenticationError.which_secret(detail, problem_errors) if status == 401 else None
+        title = self.redact(title)
+        detail = self.redact(detail) if detail is not None else None
+        problem_errors = tuple(
+            FieldError(self.redact(e.name, 100), self.redact(e.reason)) for e in problem_errors[:10]
+        )
         error_class: type[ApiError]
         if status == 401:
-            error_class = AuthenticationError
-        elif status == 403:
+            return AuthenticationError(
+                status,
+                title,
+                detail,
+                problem_errors,
+                parse_retry_after(retry_after),
+                secret=which,
+            )
+        if status == 403:
             error_class = ForbiddenError
         elif status == 404:
             error_class = NotFoundError

@@ -24,6 +24,7 @@ from ..api.errors import (
     ForbiddenError,
     InvalidRequestError,
     RateLimitedError,
+    RedirectError,
     StreamRateLimitedError,
 )
 from ..api.it_expert.client import ITExpertClient
@@ -278,8 +279,8 @@ class MeasurementStream:
                 self._replay_paused_until = dt_util.utcnow() + const.REPLAY_PAUSE_AFTER_REFUSAL
                 LOGGER.debug("Replay for %s refused by the rate limit", self.organization_id)
                 return
-            except InvalidRequestError, AuthenticationError, ForbiddenError:
-                # Offsets expired or access gone: the gap cannot be had.
+            except InvalidRequestError, AuthenticationError, ForbiddenError, RedirectError:
+                # Offsets expired, access gone or the service elsewhere: the gap cannot be had.
                 return
             except EcoStruxureError:
                 await asyncio.sleep(const.STREAM_BACKOFF_INITIAL)

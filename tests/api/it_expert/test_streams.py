@@ -17,6 +17,7 @@ from custom_components.ecostruxure.api import (
     InvalidRequestError,
     ITExpertClient,
     RateLimitedError,
+    RedirectError,
     ServerError,
     StreamClosedError,
     StreamRateLimitedError,
@@ -351,8 +352,9 @@ async def test_429_on_a_stream_says_when_to_come_back(
 async def test_a_redirect_is_not_followed(client: ITExpertClient, service: FakeITExpert) -> None:
     service.add(LIVE, Reply(None, status=302, headers={"Location": "/elsewhere"}))
     _, ended = await _read(client.live_measurements(ORG))
-    assert isinstance(ended, InvalidRequestError)
+    assert isinstance(ended, RedirectError)
     assert ended.status == 302
+    assert "HTTP 302" in str(ended)
     assert [request.raw_path for request in service.requests] == [LIVE]
 
 

@@ -10,6 +10,7 @@ import aiohttp
 from ..errors import NotFoundError, StreamClosedError, StreamRateLimitedError
 from ..transport import (
     DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_BODY_BYTES,
     DEFAULT_TIMEOUT,
     HttpTransport,
     QueryParams,
@@ -82,8 +83,12 @@ class ITExpertClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         max_change_pages: int = DEFAULT_MAX_CHANGE_PAGES,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
-        """Create a client; nothing is sent until an operation is called."""
+        """Create a client; nothing is sent until an operation is called.
+
+        An answer larger than `max_body_bytes` once decoded raises InvalidResponseError.
+        """
         if max_change_pages < 1:
             raise ValueError("max_change_pages must be at least 1")
         self._max_change_pages = max_change_pages
@@ -96,6 +101,7 @@ class ITExpertClient:
             request_timeout=request_timeout,
             retry=retry,
             sleep=sleep,
+            max_body_bytes=max_body_bytes,
         )
 
     def __repr__(self) -> str:
