@@ -27,6 +27,7 @@ from ..json_reading import (
     clean_text,
     finite_float,
     opaque_id,
+    sane_datetime,
 )
 from ..parsing import (
     _MalformedItemError,
@@ -37,7 +38,6 @@ from ..parsing import (
     _parse_items,
     _required_id,
     _strings,
-    parse_datetime,
 )
 from .models import (
     Change,
@@ -331,8 +331,8 @@ def _alarm(obj: JsonObject) -> ITAlarm:
         message=clean_text(obj.get("message"), MESSAGE_MAX)
         or clean_text(obj.get("text"), MESSAGE_MAX),
         severity=parse_severity(obj.get("severity")),
-        activated=parse_datetime(obj.get("activatedTime")),
-        cleared=parse_datetime(obj.get("clearedTime")),
+        activated=sane_datetime(obj.get("activatedTime")),
+        cleared=sane_datetime(obj.get("clearedTime")),
         reactivation_count=_optional_int(obj, "alarmReactivationCount") or 0,
     )
 
@@ -386,7 +386,7 @@ def parse_stream_line(line: bytes | str) -> SensorReading | StreamSignal | None:
     obj = cast(JsonObject, document)
     if "sensorId" in obj:
         sensor_id = _optional_id(obj, "sensorId")
-        timestamp = parse_datetime(obj.get("timestamp"))
+        timestamp = sane_datetime(obj.get("timestamp"))
         if sensor_id is None or timestamp is None:
             _LOGGER.debug("Ignoring a measurement without a sensor id or a readable timestamp")
             return None
