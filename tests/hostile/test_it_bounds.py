@@ -12,7 +12,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -49,6 +53,7 @@ class FakeIT:
         self.server = server
         self.lines: asyncio.Queue[bytes] = asyncio.Queue()
         self.open_streams = 0
+        self.sensor_changes: list[dict[str, Any]] = []
         self.objects: list[dict[str, Any]] = [
             {"id": ORG, "inventoryObjectType": "ORGANIZATION", "label": "Org"},
             {"id": DEVICE, "inventoryObjectType": "DEVICE", "label": "UPS", "parentId": ORG},
@@ -83,7 +88,8 @@ class FakeIT:
             "sensor-changes": "sensorChanges",
             "alarm-changes": "alarms",
         }
-        return _json({"offset": 1, lists[key]: []})
+        changes = self.sensor_changes if key == "sensor-changes" else []
+        return _json({"offset": 1, lists[key]: changes})
 
     async def _live(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
@@ -215,11 +221,72 @@ async def test_a_reading_that_came_before_its_sensor_is_listed_is_kept(
     fake_it.send("late-1", _iso(datetime.now(UTC)), numericValue=7.0)
     await _until(lambda: stream.counters["readings"] >= 1)
     assert "late-1" not in stream.readings
-    stream.set_known_sensors([SENSOR, TEXT_SENSOR, "late-1"])
-    assert stream.readings["late-1"].value == 7.0
+    # The inventory lists the sensor at the next poll: its entity shows the early reading.
+    late = {"id": "late-1", "deviceId": DEVICE, "label": "Late", "unit": "V"}
+    fake_it.sensor_changes.append({"sensor": late})
+    await it_setup.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get(_entity_id(hass, "late-1")).state == "7.0"  # type: ignore[union-attr]
     # A sensor no longer listed loses its reading.
-    stream.set_known_sensors([SENSOR])
-    assert set(stream.readings) <= {SENSOR}
+    fake_it.sensor_changes[:] = [{"sensorId": "late-1"}]
+    await it_setup.async_refresh()
+    await hass.async_block_till_done()
+    assert "late-1" not in stream.readings
+
+
+async def test_setup_with_a_10000_deep_inventory_does_not_stall(
+    hass: HomeAssistant, fake_it: FakeIT
+) -> None:
+    depth = 10_000
+    fake_it.objects.append(
+        {"id": "room", "inventoryObjectType": "LOCATION", "type": "ROOM", "label": "R"}
+    )
+    # Locations (devices would bring 40,000 entities, whose cost is Home Assistant's).
+    fake_it.objects.extend(
+        {
+            "id": f"d{n}",
+            "inventoryObjectType": "LOCATION",
+            "type": "ZONE",
+            "label": f"D{n}",
+            "parentId": f"d{n - 1}" if n else "room",
+        }
+        for n in reversed(range(depth))
+    )
+    longest = 0.0
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal longest
+        last = loop.time()
+        while not stop.is_set():
+            await asyncio.sleep(0.005)
+            longest = max(longest, loop.time() - last)
+            last = loop.time()
+
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(ticker())
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={
+            CONF_SERVICE: SERVICE_IT_EXPERT,
+            CONF_API_KEY: "key",
+            CONF_BASE_URL: fake_it.server.base_url,
+        },
+        options={CONF_ORGANIZATIONS: [ORG], CONF_SCAN_INTERVAL: 60},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    stop.set()
+    await task
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    deepest = next(device for device in devices if device.name == f"D{depth - 1}")
+    area = ar.async_get(hass).async_get_area(deepest.area_id or "")
+    assert area is not None
+    assert area.name == "R"
+    assert longest < 3.0, longest
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await _until(lambda: fake_it.open_streams == 0)
 
 
 async def test_one_failing_listener_does_not_stop_the_others(
