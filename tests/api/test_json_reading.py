@@ -13,6 +13,7 @@ from custom_components.ecostruxure.api.json_reading import (
     opaque_id,
     sane_datetime,
 )
+from custom_components.ecostruxure.api.parsing import parse_sites_page
 
 NOW = datetime(2026, 6, 15, 9, 30, tzinfo=UTC)
 
@@ -97,3 +98,9 @@ def test_sane_datetime_window() -> None:
     # Without `now`, the window is around the current time.
     assert sane_datetime(datetime.now(UTC).isoformat()) is not None
     assert sane_datetime((datetime.now(UTC) + timedelta(days=3)).isoformat()) is None
+
+
+def test_an_object_named_by_a_long_id_gets_a_name_of_bounded_length() -> None:
+    page = parse_sites_page({"sites": [{"id": "s" * ID_MAX}, {"id": "x" * (ID_MAX + 1)}]})
+    assert [site.id for site in page.items] == ["s" * ID_MAX]  # the longer id: skipped
+    assert page.items[0].name == "s" * 255

@@ -315,6 +315,7 @@ async def test_huge_labels_and_units_are_cut_and_long_ids_skipped(
     fake_it.sensors[0]["unit"] = "°C" * 1000
     fake_it.sensors.append({"id": "i" * 5000, "deviceId": DEVICE, "label": "Too long an id"})
     fake_it.sensors.append({"id": "ok-2", "deviceId": DEVICE, "label": "Humidity", "unit": "%"})
+    fake_it.sensors.append({"id": "n" * 1000, "deviceId": DEVICE, "unit": "V"})  # no label
     entry = MockConfigEntry(
         domain=DOMAIN,
         data={
@@ -335,6 +336,9 @@ async def test_huge_labels_and_units_are_cut_and_long_ids_skipped(
     entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
     unique_ids = {e.unique_id for e in entities}
     assert f"{ORG}-{DEVICE}-sensor-ok-2" in unique_ids
+    assert f"{ORG}-{DEVICE}-sensor-{'n' * 1000}" in unique_ids
+    for state in hass.states.async_all():
+        assert len(str(state.attributes.get("friendly_name", ""))) <= 2 * 255 + 1
     assert not any("i" * 1025 in unique_id for unique_id in unique_ids)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await _until(lambda: fake_it.open_streams == 0)

@@ -81,6 +81,11 @@ def _optional_str(obj: JsonObject, name: str, limit: int = NAME_MAX) -> str | No
     return clean_text(obj.get(name), limit)
 
 
+def _name(obj: JsonObject, object_id: str) -> str:
+    """The object's name, else its id (an id may be longer than a name may: cut it too)."""
+    return _optional_str(obj, "name") or clean_text(object_id) or object_id[:NAME_MAX]
+
+
 def _optional_id(obj: JsonObject, name: str) -> str | None:
     return opaque_id(obj.get(name))
 
@@ -189,7 +194,7 @@ def _site(obj: JsonObject) -> Site:
     site_id = _required_id(obj, "id")
     return Site(
         id=site_id,
-        name=_optional_str(obj, "name") or site_id,
+        name=_name(obj, site_id),
         address=_address(obj.get("address")),
         time_zone=_optional_str(obj, "timeZone"),
         latitude=_coordinate(obj, "latitude", 90),
@@ -203,7 +208,7 @@ def _gateway(obj: JsonObject) -> Gateway:
     gateway_id = _required_id(obj, "id")
     return Gateway(
         id=gateway_id,
-        name=_optional_str(obj, "name") or gateway_id,
+        name=_name(obj, gateway_id),
         model=_optional_str(obj, "model"),
         serial_number=_optional_str(obj, "serialNumber"),
         firmware_version=_optional_str(obj, "firmwareVersion"),
@@ -216,7 +221,7 @@ def _measurement(obj: JsonObject) -> Measurement:
     measurement_id = _required_id(obj, "id")
     return Measurement(
         id=measurement_id,
-        name=_optional_str(obj, "name") or measurement_id,
+        name=_name(obj, measurement_id),
         quantity=_required_str(obj, "quantity"),
         unit=_optional_str(obj, "unit", UNIT_MAX),
         phase=_optional_str(obj, "phase"),
@@ -229,7 +234,7 @@ def _asset(obj: JsonObject) -> Asset:
     measurements = obj.get("measurements")
     return Asset(
         id=asset_id,
-        name=_optional_str(obj, "name") or asset_id,
+        name=_name(obj, asset_id),
         type=_optional_str(obj, "type") or "unknown",
         parent_id=_optional_id(obj, "parentId"),
         functional_name=_optional_str(obj, "functionalName"),

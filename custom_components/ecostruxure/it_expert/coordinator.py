@@ -32,6 +32,7 @@ from ..api.it_expert.models import (
     Sensor,
     Snapshot,
 )
+from ..api.json_reading import NAME_MAX
 from ..const import (
     CONF_ORGANIZATIONS,
     CONF_SCAN_INTERVAL,
@@ -101,7 +102,8 @@ class Organization:
     def label(self) -> str:
         """The organization's name, or its id until the inventory names it."""
         own = self.objects.get(self.id)
-        return own.label if own is not None and own.label else self.id
+        # An id may be longer than a name may (json_reading.ID_MAX > NAME_MAX).
+        return own.label if own is not None and own.label else self.id[:NAME_MAX]
 
     def devices(self) -> list[InventoryObject]:
         """The devices, composite parents before their parts."""
