@@ -67,7 +67,7 @@ class FakeIT:
         server.on(r"/sensors$", self._sensors)
         server.on(r"/alarms$", self._alarms)
         server.on(r"-changes/", self._no_changes)
-        server.on(r"/measurements/live$", self._live)
+        server.on(r"/measurements/live$", self.live)
 
     async def _organizations(self, request: web.Request) -> web.Response:
         return _json([ORG])
@@ -91,7 +91,7 @@ class FakeIT:
         changes = self.sensor_changes if key == "sensor-changes" else []
         return _json({"offset": 1, lists[key]: changes})
 
-    async def _live(self, request: web.Request) -> web.StreamResponse:
+    async def live(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
         await response.prepare(request)
         self.open_streams += 1
@@ -369,3 +369,36 @@ async def test_client_keeps_the_rest_of_a_sensor_list(fake_it: FakeIT) -> None:
     assert label.startswith("Temp")
     assert len(label) == 255
     assert snapshot.items[0].unit == "u" * 32
+
+
+async def test_client_skips_readings_and_alarm_times_outside_the_sane_window(
+    fake_it: FakeIT,
+) -> None:
+    async def alarms(request: web.Request) -> web.Response:
+        alarm = {"id": "al-1", "deviceId": DEVICE, "severity": "WARNING"}
+        return _json(
+            {
+                "offset": 1,
+                "alarms": [
+                    {**alarm, "activatedTime": "9999-12-31T23:59:59Z"},
+                    {**alarm, "id": "al-2", "activatedTime": "0001-01-01T00:00:00Z"},
+                ],
+            }
+        )
+
+    fake_it.server.clear()
+    fake_it.server.on(r"/alarms$", alarms)
+    fake_it.server.on(r"/measurements/live$", fake_it.live)
+    now = datetime.now(UTC)
+    fake_it.send(SENSOR, "9999-12-31T23:59:59Z", numericValue=99.0)
+    fake_it.send(SENSOR, "0001-01-01T00:00:00+05:00", numericValue=1.0)
+    fake_it.send(SENSOR, _iso(now), numericValue=21.5)
+    async with aiohttp.ClientSession() as session:
+        client = ITExpertClient(session, "key", base_url=fake_it.server.base_url)
+        snapshot = await client.alarms(ORG)
+        readings = client.live_measurements(ORG, idle_timeout=5)
+        first = await anext(readings)
+        await readings.aclose()
+    assert [alarm.activated for alarm in snapshot.items] == [None, None]
+    assert (first.value, first.timestamp) == (21.5, now)
+    await _until(lambda: fake_it.open_streams == 0)
