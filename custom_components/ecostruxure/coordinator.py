@@ -40,7 +40,7 @@ from .const import (
     MAX_ALARM_WINDOW,
     TOPOLOGY_REFRESH_INTERVAL,
 )
-from .topology import parents_first
+from .topology import nearest_matching, parents_first
 
 type EcoStruxureConfigEntry = ConfigEntry[EcoStruxureCoordinator]
 
@@ -69,6 +69,10 @@ def site_id_of(identifier: tuple[str, str]) -> str | None:
     return rest if kind == "site" else rest.rpartition(":")[0] or None
 
 
+def _parent_id(asset: Asset) -> str | None:
+    return asset.parent_id
+
+
 @dataclass(slots=True)
 class SiteTopology:
     """What a site is made of: fetched at setup, refreshed every few hours."""
@@ -76,6 +80,9 @@ class SiteTopology:
     site: Site
     gateways: tuple[Gateway, ...]
     assets: dict[str, Asset]
+    _areas: dict[str, str | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def ordered_assets(self) -> list[Asset]:
         """Assets with every parent before its children (devices need their parent first)."""
@@ -85,17 +92,20 @@ class SiteTopology:
 
     def area_of(self, asset: Asset) -> str | None:
         """The room, else the floor, the asset is in (itself included)."""
-        floor: str | None = None
-        seen: set[str] = set()
-        current: Asset | None = asset
-        while current is not None and current.id not in seen:
-            seen.add(current.id)
-            if current.type == AssetType.ROOM:
-                return current.name
-            if current.type == AssetType.FLOOR and floor is None:
-                floor = current.name
-            current = self.assets.get(current.parent_id or "")
-        return floor
+        if self._areas is None:
+            # Every asset's area in one linear pass, kept: the topology is not changed in
+            # place (a refresh makes a new one), and a walk per asset would be quadratic.
+            rooms = nearest_matching(
+                self.assets, parent=_parent_id, match=lambda item: item.type == AssetType.ROOM
+            )
+            floors = nearest_matching(
+                self.assets, parent=_parent_id, match=lambda item: item.type == AssetType.FLOOR
+            )
+            self._areas = {}
+            for asset_id in self.assets:
+                area_id = rooms[asset_id] or floors[asset_id]
+                self._areas[asset_id] = None if area_id is None else self.assets[area_id].name
+        return self._areas.get(asset.id)
 
 
 @dataclass(slots=True)

@@ -7,14 +7,24 @@ wrapped. A malformed item is skipped and logged, keeping the rest; a body whose 
 is wrong raises InvalidResponseError. No other exception escapes.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 import logging
-import math
 from typing import cast
 
 from .errors import FieldError, InvalidResponseError
+from .json_reading import (
+    MESSAGE_MAX,
+    NAME_MAX,
+    UNIT_MAX,
+    JsonObject,
+    bounded_int,
+    clean_text,
+    finite_float,
+    opaque_id,
+    sane_datetime,
+)
 from .models import (
     Address,
     Alarm,
@@ -30,8 +40,6 @@ from .models import (
 )
 
 _LOGGER = logging.getLogger(__name__)
-
-type JsonObject = Mapping[str, object]
 
 
 class _MalformedItemError(Exception):
@@ -58,47 +66,38 @@ class SeriesPage:
 
 
 def _required_id(obj: JsonObject, name: str) -> str:
-    value = obj.get(name)
-    if isinstance(value, str) and value:
+    if (value := opaque_id(obj.get(name))) is not None:
         return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
     raise _MalformedItemError(f"{name} missing or not an id")
 
 
-def _required_str(obj: JsonObject, name: str) -> str:
-    value = obj.get(name)
-    if isinstance(value, str) and value:
+def _required_str(obj: JsonObject, name: str, limit: int = NAME_MAX) -> str:
+    if (value := clean_text(obj.get(name), limit)) is not None:
         return value
     raise _MalformedItemError(f"{name} missing or not a string")
 
 
-def _optional_str(obj: JsonObject, name: str) -> str | None:
-    value = obj.get(name)
-    return value if isinstance(value, str) and value else None
+def _optional_str(obj: JsonObject, name: str, limit: int = NAME_MAX) -> str | None:
+    return clean_text(obj.get(name), limit)
+
+
+def _name(obj: JsonObject, object_id: str) -> str:
+    """The object's name, else its id (an id may be longer than a name may: cut it too)."""
+    return _optional_str(obj, "name") or clean_text(object_id) or object_id[:NAME_MAX]
 
 
 def _optional_id(obj: JsonObject, name: str) -> str | None:
-    try:
-        return _required_id(obj, name)
-    except _MalformedItemError:
-        return None
+    return opaque_id(obj.get(name))
 
 
 def _optional_float(obj: JsonObject, name: str) -> float | None:
-    value = obj.get(name)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
+    return finite_float(obj.get(name))
+
+
+def _coordinate(obj: JsonObject, name: str, bound: float) -> float | None:
+    """A latitude (bound 90) or longitude (bound 180); out of range is missing."""
+    value = finite_float(obj.get(name))
+    return value if value is not None and -bound <= value <= bound else None
 
 
 def _optional_bool(obj: JsonObject, name: str) -> bool | None:
@@ -107,21 +106,15 @@ def _optional_bool(obj: JsonObject, name: str) -> bool | None:
 
 
 def _optional_int(obj: JsonObject, name: str) -> int | None:
-    value = obj.get(name)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
+    return bounded_int(obj.get(name))
 
 
 def parse_datetime(value: object) -> datetime | None:
-    """Parse an ISO 8601 timestamp to an aware datetime (naive ones are taken as UTC)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    """Parse an ISO 8601 timestamp to an aware datetime (naive ones are taken as UTC).
+
+    One outside the sane window (see json_reading.sane_datetime) counts as missing.
+    """
+    return sane_datetime(value)
 
 
 def _required_datetime(obj: JsonObject, name: str) -> datetime:
@@ -138,7 +131,7 @@ def _optional_datetime(obj: JsonObject, name: str) -> datetime | None:
 def _strings(value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
-    return tuple(item for item in value if isinstance(item, str) and item)
+    return tuple(text for item in value if (text := clean_text(item)) is not None)
 
 
 # --- containers -------------------------------------------------------------------------
@@ -201,11 +194,11 @@ def _site(obj: JsonObject) -> Site:
     site_id = _required_id(obj, "id")
     return Site(
         id=site_id,
-        name=_optional_str(obj, "name") or site_id,
+        name=_name(obj, site_id),
         address=_address(obj.get("address")),
         time_zone=_optional_str(obj, "timeZone"),
-        latitude=_optional_float(obj, "latitude"),
-        longitude=_optional_float(obj, "longitude"),
+        latitude=_coordinate(obj, "latitude", 90),
+        longitude=_coordinate(obj, "longitude", 180),
         connection_status=_optional_str(obj, "connectionStatus") or ConnectionStatus.UNKNOWN,
         last_communication=_optional_datetime(obj, "lastCommunication"),
     )
@@ -215,7 +208,7 @@ def _gateway(obj: JsonObject) -> Gateway:
     gateway_id = _required_id(obj, "id")
     return Gateway(
         id=gateway_id,
-        name=_optional_str(obj, "name") or gateway_id,
+        name=_name(obj, gateway_id),
         model=_optional_str(obj, "model"),
         serial_number=_optional_str(obj, "serialNumber"),
         firmware_version=_optional_str(obj, "firmwareVersion"),
@@ -228,9 +221,9 @@ def _measurement(obj: JsonObject) -> Measurement:
     measurement_id = _required_id(obj, "id")
     return Measurement(
         id=measurement_id,
-        name=_optional_str(obj, "name") or measurement_id,
+        name=_name(obj, measurement_id),
         quantity=_required_str(obj, "quantity"),
-        unit=_optional_str(obj, "unit"),
+        unit=_optional_str(obj, "unit", UNIT_MAX),
         phase=_optional_str(obj, "phase"),
         context=_optional_str(obj, "context"),
     )
@@ -241,7 +234,7 @@ def _asset(obj: JsonObject) -> Asset:
     measurements = obj.get("measurements")
     return Asset(
         id=asset_id,
-        name=_optional_str(obj, "name") or asset_id,
+        name=_name(obj, asset_id),
         type=_optional_str(obj, "type") or "unknown",
         parent_id=_optional_id(obj, "parentId"),
         functional_name=_optional_str(obj, "functionalName"),
@@ -281,7 +274,7 @@ def _series(obj: JsonObject) -> Series:
     return Series(
         measurement_id=_required_id(obj, "measurementId"),
         points=tuple(sorted(points, key=lambda point: point.timestamp)),
-        unit=_optional_str(obj, "unit"),
+        unit=_optional_str(obj, "unit", UNIT_MAX),
         interval=_optional_str(obj, "interval"),
     )
 
@@ -295,7 +288,7 @@ def _alarm(obj: JsonObject) -> Alarm:
         site_id=_optional_id(obj, "siteId"),
         severity=_optional_str(obj, "severity"),
         label=_optional_str(obj, "label"),
-        message=_optional_str(obj, "message"),
+        message=_optional_str(obj, "message", MESSAGE_MAX),
         cleared_at=_optional_datetime(obj, "clearedAt"),
         acknowledged=_optional_bool(obj, "acknowledged"),
     )
@@ -356,7 +349,11 @@ def parse_field_errors(value: object) -> tuple[FieldError, ...]:
         if isinstance(item, dict):
             obj = cast(JsonObject, item)
             name = _optional_str(obj, "name") or ""
-            reason = _optional_str(obj, "reason") or _optional_str(obj, "message") or ""
+            reason = (
+                _optional_str(obj, "reason", MESSAGE_MAX)
+                or _optional_str(obj, "message", MESSAGE_MAX)
+                or ""
+            )
             if name or reason:
                 errors.append(FieldError(name, reason))
     return tuple(errors)

@@ -25,6 +25,9 @@ STREAM_HEALTHY_AFTER: Final = 60.0
 STREAM_GRACE: Final = timedelta(minutes=2)
 # Values of a burst are written to the state machine together, at most this often.
 STREAM_FLUSH_INTERVAL: Final = 1.0
+# Readings of sensors the inventory does not list (yet) are kept, newest, up to this many;
+# readings are otherwise kept only for the sensors it lists.
+STREAM_UNKNOWN_READINGS_MAX: Final = 1000
 # Replays are rate limited by the service: after a refusal none is asked for this long.
 REPLAY_PAUSE_AFTER_REFUSAL: Final = timedelta(hours=1)
 REPLAY_ATTEMPTS: Final = 3

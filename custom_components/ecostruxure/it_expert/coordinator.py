@@ -32,6 +32,7 @@ from ..api.it_expert.models import (
     Sensor,
     Snapshot,
 )
+from ..api.json_reading import NAME_MAX
 from ..const import (
     CONF_ORGANIZATIONS,
     CONF_SCAN_INTERVAL,
@@ -42,7 +43,7 @@ from ..const import (
     MANUFACTURER,
     SERVICE_IT_EXPERT,
 )
-from ..topology import parents_first
+from ..topology import nearest_matching, parents_first
 from .const import (
     FULL_SYNC_INTERVAL,
     OFFSET_MAX_AGE,
@@ -101,7 +102,8 @@ class Organization:
     def label(self) -> str:
         """The organization's name, or its id until the inventory names it."""
         own = self.objects.get(self.id)
-        return own.label if own is not None and own.label else self.id
+        # An id may be longer than a name may (json_reading.ID_MAX > NAME_MAX).
+        return own.label if own is not None and own.label else self.id[:NAME_MAX]
 
     def devices(self) -> list[InventoryObject]:
         """The devices, composite parents before their parts."""
@@ -125,17 +127,20 @@ class Organization:
                 return candidate
         return None
 
-    def room_of(self, item: InventoryObject) -> str | None:
-        """The label of the nearest location of type ROOM above `item`."""
-        seen: set[str] = set()
-        current: InventoryObject | None = item
-        while current is not None and current.id not in seen:
-            seen.add(current.id)
-            if current.kind == InventoryKind.LOCATION and (current.type or "").upper() == "ROOM":
-                return current.label
-            parent = self.parent_of(current)
-            current = self.objects.get(parent) if parent else None
-        return None
+    def rooms(self) -> dict[str, str | None]:
+        """The label of the nearest location of type ROOM above each object (itself first).
+
+        One linear pass for all objects: a walk per object would be quadratic in a deep tree.
+        """
+        nearest = nearest_matching(
+            self.objects,
+            parent=self.parent_of,
+            match=lambda o: o.kind == InventoryKind.LOCATION and (o.type or "").upper() == "ROOM",
+        )
+        return {
+            object_id: None if room_id is None else self.objects[room_id].label
+            for object_id, room_id in nearest.items()
+        }
 
     def index_alarms(self) -> None:
         """Group the active alarms by device, newest first."""
@@ -301,6 +306,7 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
             )
             wanted.add(it_device_id(org.id, org.id))
             device_ids = {org.id: org_device.id}
+            rooms = org.rooms()
             for item in org.ordered_objects():
                 is_device = item.kind == InventoryKind.DEVICE
                 kind = (item.type or item.kind).replace("_", " ").capitalize()
@@ -311,7 +317,7 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
                     model=(item.model or kind) if is_device else kind,
                     serial_number=item.serial_number,
                     name=item.label or kind,
-                    suggested_area=org.room_of(item),
+                    suggested_area=rooms.get(item.id),
                     via_device_id=device_ids[org.parent_of(item) or org.id],
                 )
                 device_ids[item.id] = device.id
@@ -384,6 +390,7 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
             snapshot=client.sensors,
             changes=client.sensor_changes,
         )
+        self.streams[org.id].set_known_sensors(org.sensors)
         before = dict(org.alarms)
         await self._sync_resource(
             org,

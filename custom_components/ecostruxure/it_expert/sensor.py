@@ -125,7 +125,7 @@ class ReadingSensor(ITExpertEntity, SensorEntity):
         )
         self.sensor = sensor
         self.entity_description = reading_description(sensor)
-        self._attr_name = sensor.label or sensor.type or sensor.id
+        self._attr_name = (sensor.label or sensor.type or sensor.id)[:MAX_STATE_LENGTH]
         self._stream = coordinator.streams[organization_id]
 
     async def async_added_to_hass(self) -> None:

@@ -8,7 +8,8 @@ to the first one after it, unless the service refused a replay recently.
 """
 
 import asyncio
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from contextlib import aclosing
 from datetime import datetime
 import random
@@ -41,7 +42,12 @@ class MeasurementStream:
         self._hass = hass
         self._client = client
         self.organization_id = organization_id
+        # Readings of the sensors the inventory lists; those of others, which may arrive
+        # before the inventory lists them (or never: the service chooses), wait in a
+        # bounded cache, oldest dropped first.
         self.readings: dict[str, SensorReading] = {}
+        self._known: frozenset[str] = frozenset()
+        self._unknown: OrderedDict[str, SensorReading] = OrderedDict()
         self.connected = False
         self.disconnected_at: datetime | None = None
         self._allowed = asyncio.Event()
@@ -115,6 +121,7 @@ class MeasurementStream:
             "allowed": self.allowed,
             "disconnected_at": self.disconnected_at.isoformat() if self.disconnected_at else None,
             "sensors_with_readings": len(self.readings),
+            "readings_of_unlisted_sensors": len(self._unknown),
             "replay_running": self._replay is not None and not self._replay.done(),
             **self.counters,
         }
@@ -122,14 +129,34 @@ class MeasurementStream:
     # --- applying readings ----------------------------------------------------------------
 
     @callback
+    def set_known_sensors(self, sensor_ids: Iterable[str]) -> None:
+        """Keep readings for these sensors only (the inventory's), from now on."""
+        known = frozenset(sensor_ids)
+        if known == self._known:
+            return
+        self._known = known
+        for sensor_id in [s for s in self.readings if s not in known]:
+            del self.readings[sensor_id]  # the sensor was deleted
+        for sensor_id in [s for s in self._unknown if s in known]:
+            self.readings[sensor_id] = self._unknown.pop(sensor_id)  # listed at last
+
+    @callback
     def _apply(self, reading: SensorReading) -> None:
-        current = self.readings.get(reading.sensor_id)
+        sensor_id = reading.sensor_id
+        known = sensor_id in self._known
+        current = (self.readings if known else self._unknown).get(sensor_id)
         if current is not None and reading.timestamp <= current.timestamp:
             self.counters["ignored"] += 1  # a repeat, or older than what is shown
             return
         self.counters["readings"] += 1
-        self.readings[reading.sensor_id] = reading
-        self._pending.add(reading.sensor_id)
+        if not known:
+            self._unknown[sensor_id] = reading
+            self._unknown.move_to_end(sensor_id)
+            if len(self._unknown) > const.STREAM_UNKNOWN_READINGS_MAX:
+                self._unknown.popitem(last=False)
+            return  # no entity listens to a sensor the inventory does not list
+        self.readings[sensor_id] = reading
+        self._pending.add(sensor_id)
         if self._flush_handle is None:
             self._flush_handle = self._hass.loop.call_later(
                 const.STREAM_FLUSH_INTERVAL, self._flush
@@ -141,7 +168,10 @@ class MeasurementStream:
         pending, self._pending = self._pending, set()
         for sensor_id in pending:
             for listener in list(self._listeners.get(sensor_id, ())):
-                listener()
+                try:
+                    listener()
+                except Exception:  # noqa: BLE001 - one failing entity must not stop the rest
+                    LOGGER.exception("Error updating the entity of sensor %s", sensor_id)
 
     @callback
     def _status_changed(self) -> None:

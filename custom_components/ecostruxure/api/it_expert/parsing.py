@@ -14,13 +14,22 @@ from collections.abc import Callable
 from enum import StrEnum
 import json
 import logging
-import math
 import re
 from typing import Final, cast
 
 from ..errors import InvalidResponseError
-from ..parsing import (
+from ..json_reading import (
+    MESSAGE_MAX,
+    NAME_MAX,
+    UNIT_MAX,
     JsonObject,
+    bounded_int,
+    clean_text,
+    finite_float,
+    opaque_id,
+    sane_datetime,
+)
+from ..parsing import (
     _MalformedItemError,
     _object,
     _optional_id,
@@ -29,7 +38,6 @@ from ..parsing import (
     _parse_items,
     _required_id,
     _strings,
-    parse_datetime,
 )
 from .models import (
     Change,
@@ -100,10 +108,7 @@ _SYSTEM_MESSAGE_TYPES: Final = ("replaySystemMessageType", "systemMessageType")
 
 def _offset(obj: JsonObject) -> int:
     """The int64 offset of a list or changes response: an integer, or its decimal string."""
-    value = obj.get("offset")
-    if isinstance(value, str) and value.isascii() and value.isdecimal():
-        value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if (value := bounded_int(obj.get("offset"))) is not None:
         return value
     raise InvalidResponseError("Expected a non-negative integer offset")
 
@@ -269,7 +274,7 @@ def _value_type(obj: JsonObject, unit: str | None, sensor_type: str | None) -> S
 
 
 def _sensor(obj: JsonObject) -> Sensor:
-    unit = _optional_str(obj, "unit")
+    unit = clean_text(obj.get("unit"), UNIT_MAX)
     sensor_type = _optional_str(obj, "type")
     return Sensor(
         id=_required_id(obj, "id"),
@@ -323,10 +328,11 @@ def _alarm(obj: JsonObject) -> ITAlarm:
         id=_required_id(obj, "id"),
         device_id=_optional_id(obj, "deviceId"),
         label=_optional_str(obj, "label"),
-        message=_first_str(obj, "message", "text"),
+        message=clean_text(obj.get("message"), MESSAGE_MAX)
+        or clean_text(obj.get("text"), MESSAGE_MAX),
         severity=parse_severity(obj.get("severity")),
-        activated=parse_datetime(obj.get("activatedTime")),
-        cleared=parse_datetime(obj.get("clearedTime")),
+        activated=sane_datetime(obj.get("activatedTime")),
+        cleared=sane_datetime(obj.get("clearedTime")),
         reactivation_count=_optional_int(obj, "alarmReactivationCount") or 0,
     )
 
@@ -352,13 +358,12 @@ def parse_alarm_changes(payload: object) -> Changes[ITAlarm]:
 def _reading_value(obj: JsonObject) -> float | str | None:
     number = obj.get("numericValue")
     if isinstance(number, int | float) and not isinstance(number, bool):
-        try:
-            value = float(number)
-        except OverflowError:  # an integer beyond any float
-            return None
-        return value if math.isfinite(value) else None
+        return finite_float(number)
     text = obj.get("stringValue")
-    return text if isinstance(text, str) else None
+    if not isinstance(text, str):
+        return None
+    # Cut as the sensor's state is: a longer text is never shown, so never kept.
+    return clean_text(text, NAME_MAX) or ""
 
 
 def parse_stream_line(line: bytes | str) -> SensorReading | StreamSignal | None:
@@ -381,7 +386,7 @@ def parse_stream_line(line: bytes | str) -> SensorReading | StreamSignal | None:
     obj = cast(JsonObject, document)
     if "sensorId" in obj:
         sensor_id = _optional_id(obj, "sensorId")
-        timestamp = parse_datetime(obj.get("timestamp"))
+        timestamp = sane_datetime(obj.get("timestamp"))
         if sensor_id is None or timestamp is None:
             _LOGGER.debug("Ignoring a measurement without a sensor id or a readable timestamp")
             return None
@@ -389,7 +394,8 @@ def parse_stream_line(line: bytes | str) -> SensorReading | StreamSignal | None:
             sensor_id=sensor_id,
             timestamp=timestamp,
             value=_reading_value(obj),
-            offset=_optional_str(obj, "offset"),
+            # An opaque token: refused when too long, never cut (see json_reading.ID_MAX).
+            offset=opaque_id(obj.get("offset")),
         )
     for name in _SYSTEM_MESSAGE_TYPES:
         if (message_type := _optional_str(obj, name)) is None:
