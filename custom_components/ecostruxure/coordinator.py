@@ -331,7 +331,9 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
     async def _unless_disabled[T](self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
         """Run `call`, unless the operation is disabled and not yet due to be asked again."""
         if (disabled := self._disabled.get(operation)) and dt_util.utcnow() < disabled[1]:
-            raise disabled[0]
+            # The service's last answer stands for this cycle; its old traceback would only
+            # grow with each cycle.
+            raise disabled[0].with_traceback(None)
         return await call()
 
     async def _fetch_site(self, site_id: str) -> SiteValues:
