@@ -200,3 +200,29 @@ async def test_a_redirect_is_a_form_error(
         result = await hass.config_entries.flow.async_configure(flow_id, entered)
     assert result["errors"] == {"base": "redirected"}
     assert not hass.config_entries.async_entries(DOMAIN)
+
+
+@pytest.mark.parametrize("service", ["facility_expert", "it_expert"])
+async def test_reauthentication_sends_nothing_to_an_unsafe_stored_url(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    service: str,
+) -> None:
+    sim = simulator_server.simulator
+    if service == "it_expert":
+        config_entry = it.it_entry(
+            simulator_server, it.key(sim.it_expert), it.org_ids(sim.it_expert)[:1]
+        )
+        entered: dict[str, Any] = {CONF_API_KEY: it.key(sim.it_expert)}
+    else:
+        entered = fe.secrets(simulator_server)
+    config_entry.add_to_hass(hass)
+    url = simulator_server.root_url.replace("127.0.0.1", "ecostruxure.example.com")
+    hass.config_entries.async_update_entry(
+        config_entry, data={**config_entry.data, CONF_BASE_URL: url}
+    )
+    result = await config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], entered)
+    assert result["errors"] == {"base": "insecure_base_url"}  # reconfigure is the way out
+    assert config_entry.data[CONF_BASE_URL] == url
