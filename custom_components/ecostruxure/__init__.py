@@ -21,7 +21,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .api import ConnectionLimit, FacilityExpertClient
 from .api.it_expert.client import ITExpertClient
-from .api.urls import BaseUrlError, normalize_base_url
+from .api.urls import BaseUrlError, InsecureBaseUrlError, normalize_base_url
 from .const import (
     CONF_API_KEY,
     CONF_BASE_URL,
@@ -105,9 +105,10 @@ def _check_base_url(entry: ConfigEntry[Any]) -> None:
     except BaseUrlError as err:
         raise ConfigEntryError(
             translation_domain=DOMAIN,
-            translation_key="invalid_base_url",
-            translation_placeholders={"error": str(err)},
-        ) from None  # the reason is the whole story: no traceback
+            translation_key=(
+                "insecure_base_url" if isinstance(err, InsecureBaseUrlError) else "invalid_base_url"
+            ),
+        ) from None  # the chained error would add nothing to the reason
 
 
 def entry_anchors(entry: ConfigEntry[Any]) -> list[str]:

@@ -90,7 +90,6 @@ _SCAN_INTERVAL = NumberSelector(
         mode=NumberSelectorMode.BOX,
     )
 )
-_IT_UNIQUE_ID = IT_UNIQUE_ID
 
 
 class FlowError(Exception):
@@ -495,8 +494,8 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
                 # several entries for the entity cap). The first one not already some entry's
                 # anchor, since an entry keeps its unique id when its organizations change.
                 used = {e.unique_id for e in self._async_current_entries()}
-                anchor = next((o for o in chosen if _IT_UNIQUE_ID.format(o) not in used), chosen[0])
-                await self.async_set_unique_id(_IT_UNIQUE_ID.format(anchor))
+                anchor = next((o for o in chosen if IT_UNIQUE_ID.format(o) not in used), chosen[0])
+                await self.async_set_unique_id(IT_UNIQUE_ID.format(anchor))
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
                     title=_title([self._organizations[o] for o in chosen]),
