@@ -5,9 +5,15 @@ from datetime import datetime
 import hashlib
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
@@ -15,15 +21,20 @@ from homeassistant.util.hass_dict import HassKey
 
 from .api import ConnectionLimit, FacilityExpertClient
 from .api.it_expert.client import ITExpertClient
+from .api.urls import BaseUrlError, InsecureBaseUrlError, normalize_base_url
 from .const import (
     CONF_API_KEY,
     CONF_BASE_URL,
     CONF_HISTORY_DAYS,
     CONF_MEASUREMENT_STATISTICS,
+    CONF_ORGANIZATIONS,
     CONF_SITES,
     CONF_SUBSCRIPTION_KEY,
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
+    IT_UNIQUE_ID,
+    OPERATIONS,
+    operation_disabled_issue_id,
 )
 from .coordinator import (
     DATA_ALARM_MEMORY,
@@ -59,33 +70,85 @@ def client_for(hass: HomeAssistant, data: Mapping[str, Any]) -> FacilityExpertCl
     """A client of the account in `data`, on Home Assistant's shared session.
 
     The service counts connections per account: the entries of one account (a portfolio split
-    over several entries) share one limit. Accounts are told apart by a digest of the token,
-    so that no secret is kept as a key.
+    over several entries) share one limit. Accounts are told apart by a digest of the token
+    and the canonical base URL (two spellings of one URL are one account), so that no secret
+    is kept as a key. Raises BaseUrlError for a base URL that must not be used.
     """
-    account = hashlib.sha256(
-        f"{data[CONF_BASE_URL]}\n{data[CONF_TECHNICAL_TOKEN]}".encode()
-    ).hexdigest()
+    base_url = normalize_base_url(data[CONF_BASE_URL])
+    account = hashlib.sha256(f"{base_url}\n{data[CONF_TECHNICAL_TOKEN]}".encode()).hexdigest()
     limits = hass.data.setdefault(DATA_CONNECTION_LIMITS, {})
     return FacilityExpertClient(
         async_get_clientsession(hass),
         data[CONF_SUBSCRIPTION_KEY],
         data[CONF_TECHNICAL_TOKEN],
-        base_url=data[CONF_BASE_URL],
+        base_url=base_url,
         limit=limits.setdefault(account, ConnectionLimit()),
     )
 
 
 def it_expert_client_for(hass: HomeAssistant, data: Mapping[str, Any]) -> ITExpertClient:
-    """A client of the IT Expert key in `data`, on Home Assistant's shared session."""
+    """A client of the IT Expert key in `data`, on Home Assistant's shared session.
+
+    Raises BaseUrlError for a base URL that must not be used.
+    """
     return ITExpertClient(
-        async_get_clientsession(hass), data[CONF_API_KEY], base_url=data[CONF_BASE_URL]
+        async_get_clientsession(hass),
+        data[CONF_API_KEY],
+        base_url=normalize_base_url(data[CONF_BASE_URL]),
     )
+
+
+def _check_base_url(entry: ConfigEntry[Any]) -> None:
+    """Refuse to set up an entry whose stored base URL is unsafe (edited by hand, say)."""
+    try:
+        normalize_base_url(entry.data[CONF_BASE_URL])
+    except BaseUrlError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key=(
+                "insecure_base_url" if isinstance(err, InsecureBaseUrlError) else "invalid_base_url"
+            ),
+        ) from None  # the chained error would add nothing to the reason
+
+
+def entry_anchors(entry: ConfigEntry[Any]) -> list[str]:
+    """The unique ids the entry may have, in order: one per site or organization it holds."""
+    if is_it_expert(entry):
+        return [IT_UNIQUE_ID.format(o) for o in entry.options.get(CONF_ORGANIZATIONS, ())]
+    return list(entry.options.get(CONF_SITES, ()))
+
+
+@callback
+def async_reanchor(
+    hass: HomeAssistant, entry: ConfigEntry[Any], anchors: list[str] | None = None
+) -> None:
+    """Point the entry's unique id at a site (organization) it holds, or is about to hold.
+
+    The unique id names the entry by its first site; once the options move that site out,
+    the id would block adding the site anywhere else. It moves to the first site the entry
+    holds (`anchors`, when its options are changing) that is no other entry's unique id.
+    """
+    if anchors is None:
+        anchors = entry_anchors(entry)
+    if not anchors or entry.unique_id in anchors:
+        return
+    used = {
+        other.unique_id
+        for other in hass.config_entries.async_entries(DOMAIN)
+        if other.entry_id != entry.entry_id
+    }
+    anchor = next((a for a in anchors if a not in used), None)
+    if anchor is not None:
+        hass.config_entries.async_update_entry(entry, unique_id=anchor)
 
 
 async def async_setup_entry(
     hass: HomeAssistant, entry: EcoStruxureConfigEntry | ITExpertConfigEntry
 ) -> bool:
     """Set up an entry of either service."""
+    _check_base_url(entry)
+    # Entries whose options moved their first site away before re-anchoring existed.
+    async_reanchor(hass, entry)
     if is_it_expert(entry):
         return await _async_setup_it_expert(hass, entry)
     return await _async_setup_facility_expert(hass, entry)
@@ -138,8 +201,14 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: EcoStruxureConfigEntry | ITExpertConfigEntry
 ) -> None:
-    """Removing an entry forgets its alarms; a Facility Expert one its energy history too."""
+    """Removing an entry forgets its alarms and issues; a Facility Expert one its history too."""
     hass.data.get(DATA_ALARM_MEMORY, {}).pop(entry.entry_id, None)
+    for issue_id in (
+        *(operation_disabled_issue_id(entry.entry_id, op) for op in OPERATIONS),
+        *(f"site_not_found_{site_id}" for site_id in entry.options.get(CONF_SITES, ())),
+        *(f"consent_revoked_{org_id}" for org_id in entry.options.get(CONF_ORGANIZATIONS, ())),
+    ):
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
     hass.data.get(DATA_IT_ALARM_MEMORY, {}).pop(entry.entry_id, None)
     if not is_it_expert(entry) and "recorder" in hass.config.components:
         await async_clear_site_statistics(hass, entry.options.get(CONF_SITES, []))

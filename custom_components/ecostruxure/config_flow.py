@@ -32,7 +32,7 @@ from homeassistant.helpers.selector import (
 )
 import probatio as vol
 
-from . import client_for, it_expert_client_for
+from . import async_reanchor, client_for, it_expert_client_for
 from .api import (
     AuthenticationError,
     CannotConnectError,
@@ -48,6 +48,7 @@ from .api.it_expert.client import ITExpertClient
 from .api.it_expert.models import InventoryKind, InventoryObject
 from .api.it_expert.paths import DEFAULT_BASE_URL as IT_EXPERT_BASE_URL
 from .api.paths import DEFAULT_BASE_URL
+from .api.urls import BaseUrlError, InsecureBaseUrlError, normalize_base_url
 from .capacity import MAX_ENTITIES, enabled_entities, it_expert_enabled_entities
 from .const import (
     CONF_ADVANCED,
@@ -63,6 +64,7 @@ from .const import (
     CONF_TECHNICAL_TOKEN,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    IT_UNIQUE_ID,
     LOGGER,
     MAX_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
@@ -88,9 +90,6 @@ _SCAN_INTERVAL = NumberSelector(
         mode=NumberSelectorMode.BOX,
     )
 )
-# IT Expert entries are named by their first organization; their unique id carries the service
-# so that it can never meet a Facility Expert site id.
-_IT_UNIQUE_ID = "it_expert:{}"
 
 
 class FlowError(Exception):
@@ -158,11 +157,21 @@ async def _ask_it[T](call: Awaitable[T]) -> T:
         raise FlowError("unknown") from err
 
 
+def _base_url(url: str) -> str:
+    """The canonical base URL, or the form error that explains why it cannot be used."""
+    try:
+        return normalize_base_url(url)
+    except InsecureBaseUrlError as err:
+        raise FlowError("insecure_base_url") from err
+    except BaseUrlError as err:
+        raise FlowError("invalid_base_url") from err
+
+
 def _data(user_input: Mapping[str, Any], base_url: str) -> dict[str, str]:
     return {
         CONF_SUBSCRIPTION_KEY: user_input[CONF_SUBSCRIPTION_KEY].strip(),
         CONF_TECHNICAL_TOKEN: user_input[CONF_TECHNICAL_TOKEN].strip(),
-        CONF_BASE_URL: base_url.strip().rstrip("/"),
+        CONF_BASE_URL: _base_url(base_url),
     }
 
 
@@ -170,7 +179,7 @@ def _it_data(user_input: Mapping[str, Any], base_url: str) -> dict[str, str]:
     return {
         CONF_SERVICE: SERVICE_IT_EXPERT,
         CONF_API_KEY: user_input[CONF_API_KEY].strip(),
-        CONF_BASE_URL: base_url.strip().rstrip("/"),
+        CONF_BASE_URL: _base_url(base_url),
     }
 
 
@@ -348,11 +357,11 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the subscription key and the technical token, and check them."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {
-                CONF_SERVICE: SERVICE_FACILITY_EXPERT,
-                **_data(user_input, user_input[CONF_ADVANCED][CONF_BASE_URL]),
-            }
             try:
+                data = {
+                    CONF_SERVICE: SERVICE_FACILITY_EXPERT,
+                    **_data(user_input, user_input[CONF_ADVANCED][CONF_BASE_URL]),
+                }
                 sites = await _ask(client_for(self.hass, data).list_sites())
             except FlowError as err:
                 errors["base"] = err.key
@@ -360,7 +369,7 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
                 taken = _sites_taken(self.hass)
                 self._sites = [site for site in sites if site.id not in taken]
                 if not self._sites:
-                    return self.async_abort(reason="already_configured" if sites else "no_sites")
+                    return self.async_abort(reason="all_sites_configured" if sites else "no_sites")
                 self._data = data
                 return await self.async_step_sites()
         values = user_input or {}
@@ -427,9 +436,9 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the API key, and check it by listing the organizations it covers."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _it_data(user_input, user_input[CONF_ADVANCED][CONF_BASE_URL])
-            client = it_expert_client_for(self.hass, data)
             try:
+                data = _it_data(user_input, user_input[CONF_ADVANCED][CONF_BASE_URL])
+                client = it_expert_client_for(self.hass, data)
                 covered = await _ask_it(client.organizations())
             except FlowError as err:
                 errors["base"] = err.key
@@ -442,7 +451,7 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
                     taken = _organizations_taken(self.hass)
                     available = [org_id for org_id in covered if org_id not in taken]
                     if not available:
-                        return self.async_abort(reason="already_configured")
+                        return self.async_abort(reason="all_organizations_configured")
                     self._inventories = await _inventories(client, available)
                     self._organizations = {
                         org_id: _label(self._inventories.get(org_id, ())) or org_id
@@ -485,8 +494,8 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
                 # several entries for the entity cap). The first one not already some entry's
                 # anchor, since an entry keeps its unique id when its organizations change.
                 used = {e.unique_id for e in self._async_current_entries()}
-                anchor = next((o for o in chosen if _IT_UNIQUE_ID.format(o) not in used), chosen[0])
-                await self.async_set_unique_id(_IT_UNIQUE_ID.format(anchor))
+                anchor = next((o for o in chosen if IT_UNIQUE_ID.format(o) not in used), chosen[0])
+                await self.async_set_unique_id(IT_UNIQUE_ID.format(anchor))
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
                     title=_title([self._organizations[o] for o in chosen]),
@@ -539,9 +548,13 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _data(user_input, entry.data[CONF_BASE_URL])
-            if (done := await self._replace_connection(entry, data, errors)) is not None:
-                return done
+            try:
+                data = _data(user_input, entry.data[CONF_BASE_URL])
+            except FlowError as err:
+                errors["base"] = err.key
+            else:
+                if (done := await self._replace_connection(entry, data, errors)) is not None:
+                    return done
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=_SECRETS,
@@ -556,9 +569,13 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _it_data(user_input, entry.data[CONF_BASE_URL])
-            if (done := await self._replace_connection(entry, data, errors)) is not None:
-                return done
+            try:
+                data = _it_data(user_input, entry.data[CONF_BASE_URL])
+            except FlowError as err:
+                errors["base"] = err.key
+            else:
+                if (done := await self._replace_connection(entry, data, errors)) is not None:
+                    return done
         return self.async_show_form(
             step_id="reauth_it_expert",
             data_schema=_API_KEY,
@@ -575,9 +592,13 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_reconfigure_it_expert()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _data(user_input, user_input[CONF_BASE_URL])
-            if (done := await self._replace_connection(entry, data, errors)) is not None:
-                return done
+            try:
+                data = _data(user_input, user_input[CONF_BASE_URL])
+            except FlowError as err:
+                errors["base"] = err.key
+            else:
+                if (done := await self._replace_connection(entry, data, errors)) is not None:
+                    return done
         schema = _SECRETS.extend({vol.Required(CONF_BASE_URL): _URL})
         return self.async_show_form(
             step_id="reconfigure",
@@ -594,9 +615,13 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _it_data(user_input, user_input[CONF_BASE_URL])
-            if (done := await self._replace_connection(entry, data, errors)) is not None:
-                return done
+            try:
+                data = _it_data(user_input, user_input[CONF_BASE_URL])
+            except FlowError as err:
+                errors["base"] = err.key
+            else:
+                if (done := await self._replace_connection(entry, data, errors)) is not None:
+                    return done
         schema = _API_KEY.extend({vol.Required(CONF_BASE_URL): _URL})
         return self.async_show_form(
             step_id="reconfigure_it_expert",
@@ -619,8 +644,9 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
     async def _facility_expert(
         self, entry: EcoStruxureConfigEntry, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
-        client = client_for(self.hass, dict(entry.data))
         try:
+            _base_url(entry.data[CONF_BASE_URL])  # one edited by hand: an abort, not a crash
+            client = client_for(self.hass, dict(entry.data))
             sites = await _ask(client.list_sites())
         except FlowError as err:
             return self.async_abort(reason=err.key)
@@ -636,6 +662,7 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
                 errors["base"] = err.key
                 placeholders.update(err.placeholders)
             else:
+                async_reanchor(self.hass, entry, chosen)
                 return self.async_create_entry(
                     data={
                         CONF_SITES: chosen,
@@ -683,8 +710,9 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Organizations and interval of an IT Expert entry (it imports no history)."""
         entry: ITExpertConfigEntry = self.config_entry
-        client = it_expert_client_for(self.hass, entry.data)
         try:
+            _base_url(entry.data[CONF_BASE_URL])
+            client = it_expert_client_for(self.hass, entry.data)
             covered = await _ask_it(client.organizations())
         except FlowError as err:
             return self.async_abort(reason=err.key)
@@ -706,6 +734,7 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
                 errors["base"] = err.key
                 placeholders.update(err.placeholders)
             else:
+                async_reanchor(self.hass, entry, [IT_UNIQUE_ID.format(o) for o in chosen])
                 return self.async_create_entry(
                     data={
                         CONF_ORGANIZATIONS: chosen,

@@ -35,3 +35,17 @@ STALE_AFTER: Final = timedelta(hours=1)
 # The alarm request of a cycle starts a little before the previous one, for clock skew.
 ALARM_WINDOW_MARGIN: Final = timedelta(minutes=5)
 MAX_ALARM_WINDOW: Final = timedelta(days=1)
+
+# IT Expert entries are named by their first organization; their unique id carries the service
+# so that it can never meet a Facility Expert site id.
+IT_UNIQUE_ID: Final = "it_expert:{}"
+
+# Facility Expert operations the service may disable for an account (503 ComplianceRelated).
+OPERATIONS: Final = ("latest_values", "alarms")
+# A disabled operation is asked again this often, until it works.
+OPERATION_DISABLED_RETRY: Final = timedelta(hours=1)
+
+
+def operation_disabled_issue_id(entry_id: str, operation: str) -> str:
+    """The repair issue of a disabled operation: per entry, since accounts differ."""
+    return f"operation_disabled_{operation}_{entry_id}"

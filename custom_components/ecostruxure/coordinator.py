@@ -1,7 +1,7 @@
 """The coordinator: one polling cycle for every selected site, and their asset topology."""
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,7 +38,9 @@ from .const import (
     LOGGER,
     MANUFACTURER,
     MAX_ALARM_WINDOW,
+    OPERATION_DISABLED_RETRY,
     TOPOLOGY_REFRESH_INTERVAL,
+    operation_disabled_issue_id,
 )
 from .topology import nearest_matching, parents_first
 
@@ -193,6 +195,9 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         self._last_alarms = memory.reads
         # The read each site's event entity last compared against (see event.py).
         self.alarms_told = memory.told
+        # Operations the service disabled for the account (503 ComplianceRelated): the
+        # answer, and when to ask again. Asking every cycle would change nothing.
+        self._disabled: dict[str, tuple[OperationDisabledError, datetime]] = {}
 
     # --- topology -------------------------------------------------------------------------
 
@@ -333,28 +338,41 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         """The site's alarms as last read (None before the first read)."""
         return self._last_alarms.get(site_id)
 
+    async def _unless_disabled[T](self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Run `call`, unless the operation is disabled and not yet due to be asked again."""
+        if (disabled := self._disabled.get(operation)) and dt_util.utcnow() < disabled[1]:
+            # The service's last answer stands for this cycle; its old traceback would only
+            # grow with each cycle.
+            raise disabled[0].with_traceback(None)
+        return await call()
+
     async def _fetch_site(self, site_id: str) -> SiteValues:
         window = self._alarm_window(site_id)
         polled = dt_util.utcnow()
         values, alarms = await asyncio.gather(
-            self.client.get_latest_values(site_id),
-            self.client.list_alarms(site_id)
-            if window is None
-            else self.client.list_alarms(site_id, AlarmStatus.ALL, start=window),
+            self._unless_disabled("latest_values", lambda: self.client.get_latest_values(site_id)),
+            self._unless_disabled(
+                "alarms",
+                lambda: (
+                    self.client.list_alarms(site_id)
+                    if window is None
+                    else self.client.list_alarms(site_id, AlarmStatus.ALL, start=window)
+                ),
+            ),
             return_exceptions=True,
         )
         if isinstance(values, BaseException):
             if isinstance(values, OperationDisabledError):
-                self._operation_disabled("latest_values", True)
+                self._operation_disabled("latest_values", values)
             raise values
-        self._operation_disabled("latest_values", False)
+        self._operation_disabled("latest_values", None)
         received: tuple[Alarm, ...] | None = None
         if isinstance(alarms, OperationDisabledError):
-            self._operation_disabled("alarms", True)
+            self._operation_disabled("alarms", alarms)
         elif isinstance(alarms, BaseException):
             raise alarms
         else:
-            self._operation_disabled("alarms", False)
+            self._operation_disabled("alarms", None)
             received = tuple(alarms)
             self._last_alarms[site_id] = SiteAlarms(polled, received)
         stamps = [value.timestamp for value in values]
@@ -364,11 +382,25 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
             max(stamps) if stamps else None,
         )
 
-    def _operation_disabled(self, operation: str, disabled: bool) -> None:
-        issue_id = f"operation_disabled_{operation}"
-        if not disabled:
+    def _operation_disabled(self, operation: str, error: OperationDisabledError | None) -> None:
+        """Raise or clear the operation's repair issue; a disabled one waits before retrying.
+
+        The issue is the entry's own: two accounts may be in different states.
+        """
+        issue_id = operation_disabled_issue_id(self.config_entry.entry_id, operation)
+        if error is None:
+            if self._disabled.pop(operation, None) is not None:
+                LOGGER.info("Reading %s works again for this account", operation)
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
+        if (known := self._disabled.get(operation)) is None or known[0] is not error:
+            # A fresh answer from the service (not the one kept): wait again from now.
+            if known is None:
+                LOGGER.warning(
+                    "The service disabled reading %s for this account; asking again hourly",
+                    operation,
+                )
+            self._disabled[operation] = (error, dt_util.utcnow() + OPERATION_DISABLED_RETRY)
         ir.async_create_issue(
             self.hass,
             DOMAIN,

@@ -24,7 +24,6 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.const import UnitOfEnergy, UnitOfReactiveEnergy
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util, slugify
 from homeassistant.util.unit_conversion import (
@@ -43,8 +42,6 @@ from .coordinator import EcoStruxureCoordinator, SiteTopology
 DEFAULT_HISTORY_DAYS = 30
 MAX_HISTORY_DAYS = 365
 HOUR = timedelta(hours=1)
-# Imports longer than this show a note in Repairs while they run.
-LONG_IMPORT = timedelta(days=2)
 
 # Quantity -> (unit, unit class) of the counters imported as statistics.
 COUNTERS: dict[str, tuple[str, str]] = {
@@ -229,29 +226,20 @@ class EnergyHistory:
         # One window for all (batched by 20 in the client); one hour before the earliest
         # start gives the baseline reading of counters imported for the first time.
         first = min(c.start for c in pending) - HOUR
-        LOGGER.info("Importing the energy history of %s from %s", site.name, first + HOUR)
-        # A long import (a first one, or after a long downtime) shows while it runs.
-        note = f"history_import_{site.id}" if end - first > LONG_IMPORT else None
-        if note:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                note,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="history_import",
-                translation_placeholders={"site": site.name, "days": str((end - first).days)},
+        # Progress goes to the log, not to a repair issue: there is nothing to repair.
+        LOGGER.info(
+            "Importing the energy history of %s from %s (%d days, %d counters)",
+            site.name,
+            first + HOUR,
+            (end - first).days,
+            len(pending),
+        )
+        series = {
+            s.measurement_id: s
+            for s in await self.coordinator.client.get_time_series(
+                site.id, [c.measurement.id for c in pending], first, end, Interval.HOUR
             )
-        try:
-            series = {
-                s.measurement_id: s
-                for s in await self.coordinator.client.get_time_series(
-                    site.id, [c.measurement.id for c in pending], first, end, Interval.HOUR
-                )
-            }
-        finally:
-            if note:
-                ir.async_delete_issue(self.hass, DOMAIN, note)
+        }
         for counter in pending:
             found: Series | None = series.get(counter.measurement.id)
             points = [(p.timestamp, p.value) for p in found.points] if found else []
@@ -269,6 +257,7 @@ class EnergyHistory:
                 unit_of_measurement=unit,
             )
             async_add_external_statistics(self.hass, metadata, rows)
+        LOGGER.info("Imported the energy history of %s up to %s", site.name, end)
 
 
 async def site_statistic_ids(hass: HomeAssistant, site_id: str) -> list[str]:

@@ -204,7 +204,7 @@ async def test_sites_step_needs_a_site_and_respects_the_entity_cap(
         (await start(hass))["flow_id"], user_input(simulator_server)
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "all_sites_configured"
 
 
 async def test_an_account_without_sites(hass: HomeAssistant, socket_enabled: None) -> None:

@@ -309,7 +309,7 @@ async def test_organizations_of_other_entries_are_left_out(
         (await start(hass))["flow_id"], user_input(simulator_server, key(it, KeyKind.CUSTOMER))
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "all_organizations_configured"
 
 
 async def test_organizations_step_needs_one_and_respects_the_entity_cap(

@@ -14,6 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ecostruxure.api.paths import ALARMS
+from custom_components.ecostruxure.const import operation_disabled_issue_id
 from custom_components.ecostruxure.coordinator import asset_device_id, site_device_id
 from simulator import SimMeasurement, Simulator, SimulatorServer
 from simulator.facility_expert import API_PREFIX
@@ -327,7 +328,8 @@ async def test_a_disabled_operation_raises_a_repair_and_the_rest_keeps_working(
     sim.faults.add(status=503, path="/alarms$")
     await advance(timedelta(seconds=60))
     issues = ir.async_get(hass)
-    assert issues.async_get_issue("ecostruxure", "operation_disabled_alarms")
+    issue_id = operation_disabled_issue_id(loaded_entry.entry_id, "alarms")
+    assert issues.async_get_issue("ecostruxure", issue_id)
     feeder = first(sim, "feeder")
     overload = entity_id(entity_registry, "binary_sensor", f"{site.id}-{feeder.id}-alarm-overload")
     assert hass.states.get(overload).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
@@ -335,8 +337,8 @@ async def test_a_disabled_operation_raises_a_repair_and_the_rest_keeps_working(
     sensor = entity_id(entity_registry, "sensor", f"{site.id}-{energy.id}")
     assert hass.states.get(sensor).state not in {STATE_UNAVAILABLE, STATE_UNKNOWN}  # type: ignore[union-attr]
     sim.faults.clear()
-    await advance(timedelta(seconds=60))
-    assert issues.async_get_issue("ecostruxure", "operation_disabled_alarms") is None
+    await advance(timedelta(hours=1))  # a disabled operation is asked again hourly
+    assert issues.async_get_issue("ecostruxure", issue_id) is None
     assert hass.states.get(overload).state == STATE_OFF  # type: ignore[union-attr]
 
 
@@ -478,7 +480,7 @@ async def test_a_site_missing_at_setup_gets_a_repair_the_rest_loads(
 @pytest.mark.parametrize(
     ("fault", "issue"),
     [
-        ({"status": 503, "path": "/measurements/latest$"}, "operation_disabled_latest_values"),
+        ({"status": 503, "path": "/measurements/latest$"}, "latest_values"),
         ({"status": 503, "title": "ServiceUnavailable", "path": "/alarms$"}, None),
     ],
 )
@@ -498,13 +500,15 @@ async def test_a_failing_operation_makes_the_sites_unavailable(
     await advance(timedelta(seconds=60))
     count = entity_id(entity_registry, "sensor", f"{sim.sites[0].id}-active_alarms")
     assert hass.states.get(count).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    issue_id = operation_disabled_issue_id(loaded_entry.entry_id, issue or "")
     if issue:
-        assert ir.async_get(hass).async_get_issue("ecostruxure", issue)
+        assert ir.async_get(hass).async_get_issue("ecostruxure", issue_id)
     sim.faults.clear()
-    await advance(timedelta(seconds=60))
+    # A disabled operation is asked again hourly; another failure, the next cycle.
+    await advance(timedelta(hours=1) if issue else timedelta(seconds=60))
     assert hass.states.get(count).state == "0"  # type: ignore[union-attr]
     if issue:
-        assert ir.async_get(hass).async_get_issue("ecostruxure", issue) is None
+        assert ir.async_get(hass).async_get_issue("ecostruxure", issue_id) is None
 
 
 async def test_only_devices_the_service_forgot_can_be_deleted(

@@ -303,31 +303,37 @@ async def test_hours_across_a_dst_change_are_each_there_once(
     assert len(on_that_day) in {23, 25}  # the short or the long local day, whole
 
 
-async def test_a_long_import_shows_a_note_while_it_runs(
+async def test_a_long_import_is_logged_not_a_repair(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     config_entry: MockConfigEntry,
     simulator_server: SimulatorServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Progress is no repair (there is nothing to repair): log lines at start and end."""
     import asyncio
+    import logging
 
     from homeassistant.helpers import issue_registry as ir
 
     site = simulator_server.simulator.sites[0]
     simulator_server.simulator.faults.add(latency=0.5, path="timeseries", count=1)
+    caplog.set_level(logging.INFO, logger="custom_components.ecostruxure")
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     issues = ir.async_get(hass)
     for _ in range(50):
-        if issues.async_get_issue("ecostruxure", f"history_import_{site.id}"):
+        if f"Importing the energy history of {site.name}" in caplog.text:
             break
         await asyncio.sleep(0.02)
-    note = issues.async_get_issue("ecostruxure", f"history_import_{site.id}")
-    assert note is not None
-    assert note.translation_placeholders == {"site": site.name, "days": "30"}
+    assert f"Importing the energy history of {site.name}" in caplog.text
+    assert "(30 days" in caplog.text
+    assert not [i for (domain, _), i in issues.issues.items() if domain == "ecostruxure"]
     sid, _ = meter_energy(simulator_server)
     assert await rows(hass, sid)  # waits for the import
-    assert issues.async_get_issue("ecostruxure", f"history_import_{site.id}") is None
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert f"Imported the energy history of {site.name}" in caplog.text
+    assert not [i for (domain, _), i in issues.issues.items() if domain == "ecostruxure"]
 
 
 async def test_comfort_and_electrical_means_when_asked(
