@@ -176,6 +176,8 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         self.topology: dict[str, SiteTopology] = {}
         self._topology_fetched: datetime | None = None
         self._topology_stale = False
+        # Why the last topology refresh failed for a site: the message of a failed setup.
+        self._topology_error = ""
         self._topology_listeners: list[CALLBACK_TYPE] = []
         memory = hass.data.setdefault(DATA_ALARM_MEMORY, {}).setdefault(
             entry.entry_id, AlarmMemory()
@@ -196,7 +198,11 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         """Fetch the topology before the first values."""
         await self._async_refresh_topology()
         if self.site_ids and not self.topology:
-            raise UpdateFailed(translation_domain=DOMAIN, translation_key="update_failed")
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": self._topology_error or "no site answered"},
+            )
 
     async def _fetch_topology(self, site_id: str) -> SiteTopology:
         detail, assets = await asyncio.gather(
@@ -221,6 +227,7 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
                 # Transient: keep what we knew, try again next cycle.
                 LOGGER.debug("Topology of site %s not refreshed: %s", site_id, result)
                 self._topology_stale = True
+                self._topology_error = str(result)
             else:
                 raise result
         self._topology_fetched = dt_util.utcnow()
