@@ -195,6 +195,8 @@ ALARM_SENSORS: tuple[AlarmSensorEntityDescription, ...] = (
         key="alarm_count",
         translation_key="active_alarms",
         state_class=SensorStateClass.MEASUREMENT,
+        # The problem sensor shows the same (on, with the alarms as attributes): on request.
+        entity_registry_enabled_default=False,
         value_fn=lambda org, device_id: sum(
             counts_as_alarm(a.severity) for a in org.active_by_device.get(device_id, ())
         ),
@@ -203,6 +205,7 @@ ALARM_SENSORS: tuple[AlarmSensorEntityDescription, ...] = (
         key="alarm_severity",
         translation_key="alarm_severity",
         device_class=SensorDeviceClass.ENUM,
+        entity_registry_enabled_default=False,
         options=list(SEVERITY_LEVELS),
         value_fn=_worst_level,
     ),
