@@ -103,10 +103,6 @@ class Organization:
         own = self.objects.get(self.id)
         return own.label if own is not None and own.label else self.id
 
-    def devices(self) -> list[InventoryObject]:
-        """The devices, composite parents before their parts."""
-        return [o for o in self.ordered_objects() if o.kind == InventoryKind.DEVICE]
-
     def ordered_objects(self) -> list[InventoryObject]:
         """Locations and devices, every parent before its children."""
         return parents_first(
