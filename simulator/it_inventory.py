@@ -97,7 +97,7 @@ class SimSensor:
     id: str
     device_id: str
     label: str
-    type: str
+    type: str | None  # None: listed without a type, as the vendor's material never names one
     unit: str | None
     read: Reader
     value_type: str = NUMERIC
@@ -110,7 +110,7 @@ class SimSensor:
 
     def to_json(self) -> Json:
         """The sensor as the service lists it."""
-        return {
+        listed: Json = {
             "id": self.id,
             "deviceId": self.device_id,
             "label": self.label,
@@ -118,6 +118,9 @@ class SimSensor:
             "type": self.type,
             "valueType": self.value_type,
         }
+        if self.type is None:
+            del listed["type"]
+        return listed
 
 
 @dataclass(slots=True)

@@ -8,8 +8,8 @@ from .api import Asset
 from .api.it_expert.models import InventoryKind, InventoryObject, Sensor
 from .binary_sensor import SITE_BINARY_SENSORS
 from .it_expert.binary_sensor import PROBLEM, STREAM
-from .it_expert.event import ALARM_EVENTS
-from .it_expert.sensor import ALARM_SENSORS
+from .it_expert.event import ALARM_EVENTS, alarm_events_enabled
+from .it_expert.sensor import ALARM_SENSORS, reading_description
 from .sensor import SITE_SENSORS, measurement_description
 
 MAX_ENTITIES = MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
@@ -41,14 +41,22 @@ def it_expert_enabled_entities(
     """The entities enabled by default that one IT Expert organization creates.
 
     Counted with the descriptions the platforms use: the stream sensor of the organization,
-    the alarm entities of each device, one sensor per device sensor.
+    the alarm entities of each device (events of composite parts are off), one sensor per
+    device sensor.
     """
-    per_device = sum(
-        d.entity_registry_enabled_default for d in (PROBLEM, ALARM_EVENTS, *ALARM_SENSORS)
+    per_device = sum(d.entity_registry_enabled_default for d in (PROBLEM, *ALARM_SENSORS))
+    devices = [o for o in objects if o.kind == InventoryKind.DEVICE]
+    device_ids = {o.id for o in devices}
+    events = sum(
+        ALARM_EVENTS.entity_registry_enabled_default and alarm_events_enabled(o) for o in devices
     )
-    devices = {o.id for o in objects if o.kind == InventoryKind.DEVICE}
     return (
         STREAM.entity_registry_enabled_default
-        + per_device * len(devices)
-        + sum(1 for sensor in sensors if sensor.device_id in devices)
+        + per_device * len(device_ids)
+        + events
+        + sum(
+            reading_description(sensor).entity_registry_enabled_default
+            for sensor in sensors
+            if sensor.device_id in device_ids
+        )
     )

@@ -723,7 +723,10 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
         offered = list(dict.fromkeys([*(o for o in covered if o not in taken), *current]))
         readable = [o for o in offered if o in covered]
         inventories = await _inventories(client, readable)
-        labels = {o: _label(inventories.get(o, ())) or _known_label(self.hass, o) for o in offered}
+        labels = {
+            o: _label(inventories.get(o, ())) or _known_label(self.hass, entry.entry_id, o)
+            for o in offered
+        }
         errors: dict[str, str] = {}
         placeholders = {"max": str(MAX_ENTITIES), "count": "?"}
         if user_input is not None:
@@ -762,12 +765,14 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
         )
 
 
-def _known_label(hass: HomeAssistant, org_id: str) -> str:
+def _known_label(hass: HomeAssistant, entry_id: str, org_id: str) -> str:
     """The name Home Assistant already shows for an organization it cannot read now.
 
     The organization's device keeps the last name the inventory gave it (or the user's own).
     """
-    device = dr.async_get(hass).async_get_device(identifiers={it_device_id(org_id, org_id)})
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        it_device_id(org_id, org_id), entry_id
+    )
     if device is None:
         return org_id
     return device.name_by_user or device.name or org_id

@@ -188,7 +188,10 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         self.topology: dict[str, SiteTopology] = {}
         self._topology_fetched: datetime | None = None
         self._topology_stale = False
+        # Why the last topology refresh failed for a site: the message of a failed setup.
+        self._topology_error = ""
         self._topology_listeners: list[CALLBACK_TYPE] = []
+        self._unavailable_sites: set[str] = set()  # logged as unavailable, not back yet
         memory = hass.data.setdefault(DATA_ALARM_MEMORY, {}).setdefault(
             entry.entry_id, AlarmMemory()
         )
@@ -211,7 +214,11 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         """Fetch the topology before the first values."""
         await self._async_refresh_topology()
         if self.site_ids and not self.topology:
-            raise UpdateFailed(translation_domain=DOMAIN, translation_key="update_failed")
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": self._topology_error or "no site answered"},
+            )
 
     async def _fetch_topology(self, site_id: str) -> SiteTopology:
         detail, assets = await asyncio.gather(
@@ -236,6 +243,7 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
                 # Transient: keep what we knew, try again next cycle.
                 LOGGER.debug("Topology of site %s not refreshed: %s", site_id, result)
                 self._topology_stale = True
+                self._topology_error = str(result)
             else:
                 raise result
         self._topology_fetched = dt_util.utcnow()
@@ -436,6 +444,7 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
                 data.failed[site_id] = str(result)
             else:
                 raise result
+        self._log_availability(data)
         if lost:
             for site_id in lost:
                 self._site_lost(site_id)
@@ -453,6 +462,20 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
                 retry_after=max(retry_after) if retry_after else None,
             )
         return data
+
+    def _log_availability(self, data: EcoStruxureData) -> None:
+        """Log once when a site stops answering and once when it is back, not every cycle."""
+        for site_id, error in data.failed.items():
+            if site_id not in self._unavailable_sites:
+                self._unavailable_sites.add(site_id)
+                LOGGER.info("Site %s is unavailable: %s", self._site_name(site_id), error)
+        for site_id in self._unavailable_sites & data.sites.keys():
+            self._unavailable_sites.discard(site_id)
+            LOGGER.info("Site %s is available again", self._site_name(site_id))
+
+    def _site_name(self, site_id: str) -> str:
+        known = self.topology.get(site_id)
+        return known.site.name if known else site_id
 
     def _references_unknown_assets(self, site_id: str, values: SiteValues) -> bool:
         """Whether the answer names an asset the topology lacks (one was added)."""

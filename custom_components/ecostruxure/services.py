@@ -40,7 +40,7 @@ def _site_of(hass: HomeAssistant, device_id: str) -> tuple[EcoStruxureConfigEntr
         )
     site_id = sites[0]
     entry: EcoStruxureConfigEntry | None = hass.config_entries.async_get_entry(
-        device.primary_config_entry or ""
+        device.config_entry_id
     )
     if entry is None or entry.state is not ConfigEntryState.LOADED:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="entry_not_loaded")

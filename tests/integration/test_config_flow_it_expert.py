@@ -42,8 +42,9 @@ from simulator import (
     SimulatorServer,
 )
 
-# The entities one organization of this simulator creates (all its organizations are alike).
-PER_ORGANIZATION = 371
+# The entities one organization of this simulator enables (all its organizations are alike);
+# alarm count and severity, and the alarm events of PDU banks and outlets, are off by default.
+PER_ORGANIZATION = 225
 
 
 @pytest.fixture

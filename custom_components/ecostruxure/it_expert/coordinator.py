@@ -105,10 +105,6 @@ class Organization:
         # An id may be longer than a name may (json_reading.ID_MAX > NAME_MAX).
         return own.label if own is not None and own.label else self.id[:NAME_MAX]
 
-    def devices(self) -> list[InventoryObject]:
-        """The devices, composite parents before their parts."""
-        return [o for o in self.ordered_objects() if o.kind == InventoryKind.DEVICE]
-
     def ordered_objects(self) -> list[InventoryObject]:
         """Locations and devices, every parent before its children."""
         return parents_first(
@@ -260,6 +256,7 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
         self._topology_key: object = None
         self._events: dict[tuple[str, str], deque[AlarmEvent]] = {}
         self._baseline = memory.listed  # organizations whose alarms were listed once
+        self._unavailable: set[str] = set()  # logged as unavailable, not back yet
 
     # --- streams --------------------------------------------------------------------------
 
@@ -435,10 +432,10 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
             elif isinstance(result, ForbiddenError):
                 data.revoked.add(org.id)
             elif isinstance(result, EcoStruxureError):
-                LOGGER.debug("Organization %s not updated: %s", org.id, result)
                 data.failed[org.id] = str(result)
             else:
                 raise result
+        self._log_availability(data)
         data.revoked.update(org_id for org_id in self.organizations if org_id not in covered)
         self._update_consent(data)
         if self._topology_changed():
@@ -458,6 +455,18 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
                 retry_after=max(retry_after) if retry_after else None,
             )
         return data
+
+    def _log_availability(self, data: ITExpertData) -> None:
+        """Log once when an organization stops answering and once when it is back."""
+        for org_id, error in data.failed.items():
+            if org_id not in self._unavailable:
+                self._unavailable.add(org_id)
+                LOGGER.info(
+                    "Organization %s is unavailable: %s", self.organizations[org_id].label, error
+                )
+        for org_id in self._unavailable & data.available:
+            self._unavailable.discard(org_id)
+            LOGGER.info("Organization %s is available again", self.organizations[org_id].label)
 
     def _update_consent(self, data: ITExpertData) -> None:
         """Repair issues for organizations that withdrew their consent; streams follow."""

@@ -8,13 +8,22 @@ from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.event import async_call_later
 
-from ..api.it_expert.models import InventoryKind, ITAlarm
+from ..api.it_expert.models import InventoryKind, InventoryObject, ITAlarm
 from .coordinator import ALARM_CLEARED, ALARM_RAISED, ITExpertCoordinator
 from .entity import ITExpertEntity
 
 ALARM_EVENTS = EventEntityDescription(
     key="alarms", translation_key="alarms", event_types=[ALARM_RAISED, ALARM_CLEARED]
 )
+
+
+def alarm_events_enabled(device: InventoryObject) -> bool:
+    """Whether a device's alarm events are enabled on first install.
+
+    A part of a composite device (a PDU's bank or outlet, dozens per PDU) has them on request:
+    its problem sensor already shows its alarms, and few automate on a single outlet.
+    """
+    return not device.parent_id
 
 
 def _details(alarm: ITAlarm) -> dict[str, str | int | None]:
@@ -35,10 +44,11 @@ class DeviceAlarmEvents(ITExpertEntity, EventEntity):
     entity_description = ALARM_EVENTS
 
     def __init__(
-        self, coordinator: ITExpertCoordinator, organization_id: str, device_id: str
+        self, coordinator: ITExpertCoordinator, organization_id: str, device: InventoryObject
     ) -> None:
         """Attach the entity to its device."""
-        super().__init__(coordinator, organization_id, device_id, ALARM_EVENTS.key)
+        super().__init__(coordinator, organization_id, device.id, ALARM_EVENTS.key)
+        self._attr_entity_registry_enabled_default = alarm_events_enabled(device)
 
     async def async_added_to_hass(self) -> None:
         """Fire what happened before the device was listed (the inventory lags the alarms).
@@ -71,4 +81,4 @@ def build_events(coordinator: ITExpertCoordinator) -> Iterable[Entity]:
     for org in coordinator.organizations.values():
         for item in org.objects.values():
             if item.kind == InventoryKind.DEVICE:
-                yield DeviceAlarmEvents(coordinator, org.id, item.id)
+                yield DeviceAlarmEvents(coordinator, org.id, item)

@@ -33,6 +33,9 @@ from .entity import ITExpertEntity
 # Home Assistant refuses longer states.
 MAX_STATE_LENGTH = 255
 
+# Spellings of relative humidity: a percentage that, unlike a plain `%`, can be nothing else.
+_HUMIDITY_UNITS = frozenset({"%rh", "% rh", "rh", "%r.h.", "% r.h.", "rh%", "rh %"})
+
 # The spellings a unit may come in, and Home Assistant's.
 _UNITS: dict[str, str] = {
     "c": UnitOfTemperature.CELSIUS,
@@ -43,7 +46,7 @@ _UNITS: dict[str, str] = {
     "°f": UnitOfTemperature.FAHRENHEIT,
     "degf": UnitOfTemperature.FAHRENHEIT,
     "%": PERCENTAGE,
-    "%rh": PERCENTAGE,
+    **dict.fromkeys(_HUMIDITY_UNITS, PERCENTAGE),
     "w": UnitOfPower.WATT,
     "kw": UnitOfPower.KILO_WATT,
     "wh": UnitOfEnergy.WATT_HOUR,
@@ -75,7 +78,8 @@ _TYPES: dict[str, SensorDeviceClass | None] = {
     "LOAD": None,  # a percentage of capacity: no device class fits
 }
 
-# Without a known type, the unit tells what is measured.
+# Without a known type, the unit tells what is measured where it can mean one thing only; a
+# plain `%` (a load, a battery charge, a fan speed or a humidity) keeps no device class.
 _BY_UNIT: dict[str, SensorDeviceClass] = {
     UnitOfTemperature.CELSIUS: SensorDeviceClass.TEMPERATURE,
     UnitOfTemperature.FAHRENHEIT: SensorDeviceClass.TEMPERATURE,
@@ -84,9 +88,13 @@ _BY_UNIT: dict[str, SensorDeviceClass] = {
     UnitOfEnergy.WATT_HOUR: SensorDeviceClass.ENERGY,
     UnitOfEnergy.KILO_WATT_HOUR: SensorDeviceClass.ENERGY,
     UnitOfApparentPower.VOLT_AMPERE: SensorDeviceClass.APPARENT_POWER,
+    UnitOfApparentPower.KILO_VOLT_AMPERE: SensorDeviceClass.APPARENT_POWER,
     UnitOfElectricCurrent.AMPERE: SensorDeviceClass.CURRENT,
     UnitOfElectricPotential.VOLT: SensorDeviceClass.VOLTAGE,
     UnitOfFrequency.HERTZ: SensorDeviceClass.FREQUENCY,
+    UnitOfTime.SECONDS: SensorDeviceClass.DURATION,
+    UnitOfTime.MINUTES: SensorDeviceClass.DURATION,
+    UnitOfTime.HOURS: SensorDeviceClass.DURATION,
 }
 
 
@@ -98,9 +106,15 @@ def reading_description(sensor: Sensor) -> SensorEntityDescription:
     """
     if sensor.value_type == SensorValueType.STRING:
         return SensorEntityDescription(key=sensor.id)
-    unit = _UNITS.get((sensor.unit or "").strip().lower(), sensor.unit or None)
+    spelled = (sensor.unit or "").strip().lower()
+    unit = _UNITS.get(spelled, sensor.unit or None)
     kind = (sensor.type or "").upper()
-    device_class = _TYPES[kind] if kind in _TYPES else _BY_UNIT.get(unit or "")
+    if kind in _TYPES:
+        device_class = _TYPES[kind]
+    elif spelled in _HUMIDITY_UNITS:
+        device_class = SensorDeviceClass.HUMIDITY
+    else:
+        device_class = _BY_UNIT.get(unit or "")
     if not device_class_accepts(device_class, unit):
         device_class = None
     return SensorEntityDescription(
@@ -181,6 +195,8 @@ ALARM_SENSORS: tuple[AlarmSensorEntityDescription, ...] = (
         key="alarm_count",
         translation_key="active_alarms",
         state_class=SensorStateClass.MEASUREMENT,
+        # The problem sensor shows the same (on, with the alarms as attributes): on request.
+        entity_registry_enabled_default=False,
         value_fn=lambda org, device_id: sum(
             counts_as_alarm(a.severity) for a in org.active_by_device.get(device_id, ())
         ),
@@ -189,6 +205,7 @@ ALARM_SENSORS: tuple[AlarmSensorEntityDescription, ...] = (
         key="alarm_severity",
         translation_key="alarm_severity",
         device_class=SensorDeviceClass.ENUM,
+        entity_registry_enabled_default=False,
         options=list(SEVERITY_LEVELS),
         value_fn=_worst_level,
     ),

@@ -56,6 +56,7 @@ class MeasurementStream:
         self._pending: set[str] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
         self._grace_handle: asyncio.TimerHandle | None = None
+        self._logged_stale = False  # "unavailable" logged, "available again" not yet
         # Replay bookkeeping: the last offset seen, and the gap a reconnect left open.
         self._last_offset: str | None = None
         self._gap_from: str | None = None
@@ -240,6 +241,23 @@ class MeasurementStream:
         if self._grace_handle is not None:
             self._grace_handle.cancel()
             self._grace_handle = None
+        if self._logged_stale:
+            self._logged_stale = False
+            LOGGER.info("Measurement stream of %s is back", self.organization_id)
+        self._status_changed()
+
+    @callback
+    def _grace_over(self) -> None:
+        """Readings are stale now: tell the entities, and the log once."""
+        self._grace_handle = None
+        # A stream closed on purpose (consent withdrawn) is reported by the coordinator.
+        if self.allowed and not self._logged_stale:
+            self._logged_stale = True
+            LOGGER.info(
+                "Measurement stream of %s down for more than %s: its values are unavailable",
+                self.organization_id,
+                const.STREAM_GRACE,
+            )
         self._status_changed()
 
     @callback
@@ -253,7 +271,7 @@ class MeasurementStream:
             self._gap_from = self._last_offset
         # Readings go stale after the grace period: tell the entities then.
         self._grace_handle = self._hass.loop.call_later(
-            const.STREAM_GRACE.total_seconds(), self._status_changed
+            const.STREAM_GRACE.total_seconds(), self._grace_over
         )
 
     @callback

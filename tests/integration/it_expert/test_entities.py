@@ -263,6 +263,11 @@ async def test_alarms_drive_problem_count_severity_and_events_once(
     count = entity_id(entity_registry, "sensor", f"{base}-alarm_count")
     severity = entity_id(entity_registry, "sensor", f"{base}-alarm_severity")
     events_entity = entity_id(entity_registry, "event", f"{base}-alarms")
+    # Count and severity are off by default: the user turns them on.
+    for entity in (count, severity):
+        entity_registry.async_update_entity(entity, disabled_by=None)
+    assert await hass.config_entries.async_reload(it_loaded.entry_id)
+    await hass.async_block_till_done()
     fired: list[tuple[str, str]] = []
 
     @callback

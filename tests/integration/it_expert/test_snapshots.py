@@ -1,6 +1,7 @@
 """Snapshots of the entities and devices of two small simulated IT Expert organizations."""
 
-from unittest.mock import patch
+from collections.abc import Iterator
+from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -16,12 +17,27 @@ from syrupy.assertion import SnapshotAssertion
 from .conftest import wait_for
 
 
+@pytest.fixture
+def all_enabled() -> Iterator[None]:
+    """Enable the entities a user has to enable by hand, so that they are snapshotted too.
+
+    Which are off by default is shown by test_enabled_by_default.py.
+    """
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
 @pytest.mark.parametrize("platform", [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR])
 async def test_entities(
     hass: HomeAssistant,
     it_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
+    all_enabled: None,
     platform: Platform,
 ) -> None:
     it_entry.add_to_hass(hass)
