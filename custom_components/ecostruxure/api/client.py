@@ -8,6 +8,7 @@ from urllib.parse import quote
 import aiohttp
 
 from . import paths
+from .errors import InvalidResponseError
 from .models import Alarm, AlarmStatus, Asset, Interval, LatestValue, Series, Site, SiteDetail
 from .parsing import (
     Page,
@@ -94,9 +95,18 @@ class FacilityExpertClient:
     async def _all_pages[T](
         self, path: str, params: QueryParams, parse: Callable[[object], Page[T]]
     ) -> list[T]:
-        """Follow offset/limit pagination until the reported total (or an empty page)."""
+        """Follow offset/limit pagination until the reported total, or an empty page.
+
+        Any service may cap `limit`: the next offset is the previous one plus the items the
+        page held, so a short page is no end. Without a total, only an empty page is.
+        A page over the limit asked for is refused (the service ignores paging, and its
+        size is unbounded). A page equal to the one before means the offset is ignored:
+        without a total that is a list that is not paged (kept once); with a total that
+        says there is more, the rest is unreachable and that is an error, not a silent loss.
+        """
         items: list[T] = []
         offset = 0
+        previous: Page[T] | None = None
         for _ in range(_MAX_PAGES):
             page = parse(
                 await self._transport.get_json(
@@ -104,11 +114,26 @@ class FacilityExpertClient:
                     [*params, ("offset", str(offset)), ("limit", str(self._page_size))],
                 )
             )
+            if page.received > self._page_size:
+                raise InvalidResponseError(
+                    f"The service sent {page.received} items for a page of at most "
+                    f"{self._page_size}"
+                )
+            if page.received == 0:
+                return items
+            if previous is not None and page.items and page == previous:
+                if page.total_count is None:
+                    return items
+                raise InvalidResponseError(
+                    f"The service sent the same page again at offset {offset} "
+                    f"of {page.total_count}: it ignores the offset"
+                )
             items.extend(page.items)
-            offset += self._page_size
-            if not page.items or page.total_count is None or offset >= page.total_count:
-                break
-        return items
+            offset += page.received
+            if page.total_count is not None and offset >= page.total_count:
+                return items
+            previous = page
+        raise InvalidResponseError(f"The list did not end within {_MAX_PAGES} pages")
 
     async def list_sites(self) -> list[Site]:
         """Return every site the technical token grants access to."""
