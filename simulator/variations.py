@@ -22,7 +22,9 @@ from typing import Final
 from .building import Json
 from .signals import unit_interval
 
-# Optional fields per the contract and the parsers, by API: may be null or missing.
+# Optional fields per the contract and the parsers, by API: may be null or missing. Fields that
+# carry the data's structure (parentId, gatewayId, deviceId) or that things are named by
+# (site and asset names, IT labels) stay: without them the answer is valid but says other things.
 FE_OPTIONAL_FIELDS: Final = frozenset(
     {
         "address",
@@ -43,9 +45,14 @@ FE_OPTIONAL_FIELDS: Final = frozenset(
         "label",
         "message",
         "acknowledged",
+        "timeZone",
+        "connectionStatus",
+        "unit",
     }
 )
-IT_OPTIONAL_FIELDS: Final = frozenset({"address", "modelName", "serialNumber", "message"})
+IT_OPTIONAL_FIELDS: Final = frozenset(
+    {"address", "modelName", "serialNumber", "message", "locationId"}
+)
 # Enum values no client knows today (the sets are open).
 UNKNOWN_ASSET_TYPE: Final = "hydrogen_fuel_cell"
 UNKNOWN_QUANTITY: Final = "irradiance"
