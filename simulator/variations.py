@@ -15,6 +15,7 @@ stay those of the seed; page caps and odd ids change how the answers are made.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta, timezone
+import os
 import random
 import re
 from typing import Final
@@ -283,3 +284,10 @@ PRESETS: Final[Mapping[str, Variations]] = {
         it_sensors_untyped=True,
     ),
 }
+
+# More random draws for the variation suites, on demand: SIMULATOR_VARIATIONS_SEEDS=5,17.
+EXTRA_DRAWS: Final = [
+    f"random:{int(seed)}"
+    for seed in os.environ.get("SIMULATOR_VARIATIONS_SEEDS", "").split(",")
+    if seed.strip()
+]

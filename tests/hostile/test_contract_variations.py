@@ -30,10 +30,11 @@ from custom_components.ecostruxure.const import (
     DOMAIN,
 )
 from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer, Variations
-from simulator.variations import PRESETS, unknown_measurement_id
+from simulator.variations import EXTRA_DRAWS, PRESETS, unknown_measurement_id
 
 # The variations every test here runs under: each preset alone, all at once, and two drawn at
-# random (reproducibly) to catch what only a combination shows.
+# random (reproducibly) to catch what only a combination shows; SIMULATOR_VARIATIONS_SEEDS=5,17
+# adds draws.
 FE_VARIATIONS = [
     "default",
     "small-pages",
@@ -47,6 +48,7 @@ FE_VARIATIONS = [
     "all",
     "random:1",
     "random:2",
+    *EXTRA_DRAWS,
 ]
 
 type Advance = Callable[[timedelta], Awaitable[None]]

@@ -29,6 +29,7 @@ from custom_components.ecostruxure.it_expert import const as it_const
 from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator, it_device_id
 from simulator import ITExpertConfig, SimulatorConfig, SimulatorServer, Variations
 from simulator.it_inventory import SimDevice, SimOrganization, SimSensor
+from simulator.variations import EXTRA_DRAWS
 
 IT_VARIATIONS = [
     "default",
@@ -42,6 +43,7 @@ IT_VARIATIONS = [
     "untyped-sensors",
     "all",
     "random:3",
+    *EXTRA_DRAWS,
 ]
 
 
