@@ -43,6 +43,7 @@ from .it_inventory import (
 )
 from .it_logs import OFFSET_LOG, ChangeLog, MeasurementLog, encode_offset
 from .signals import uniform
+from .variations import odd_id
 
 ALARM_HISTORY_DAYS: Final = 7  # cleared alarms stay in the snapshot this long
 _DAY: Final = 86_400.0
@@ -81,6 +82,7 @@ class ITExpertConfig:
     changes_page_size: int = 50
     changes_retention_hours: float = it_paths.CHANGES_RETENTION_HOURS
     repeat_changes: bool = False  # re-send the last change already seen, as the service may
+    odd_ids: bool = False  # location, device and sensor ids with / + = : ? and non-ASCII
 
     def __post_init__(self) -> None:
         """Refuse sizes the simulator cannot serve."""
@@ -200,7 +202,9 @@ class ITExpertSimulator:
 
     def _new_state(self, index: int, *, demo: bool) -> OrganizationState:
         config = self.config
-        builder = OrganizationBuilder(config.seed, index, demo=demo)
+        builder = OrganizationBuilder(
+            config.seed, index, demo=demo, spell_id=odd_id if config.odd_ids else None
+        )
         org = builder.build(
             config.rooms_per_organization, config.racks_per_room, config.outlets_per_pdu
         )

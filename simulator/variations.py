@@ -80,7 +80,7 @@ class Variations:
     nulls: bool = False  # optional fields null
     missing: bool = False  # optional fields left out
     unknown_enums: bool = False  # unknown asset type, quantity, alarm type, severity, IT type
-    odd_ids: bool = False  # Facility Expert ids with / + = : ? and non-ASCII
+    odd_ids: bool = False  # ids with / + = : ? and non-ASCII (IT: not the organizations')
     mixed_offsets: bool = False  # timestamps in varied UTC offsets (the same instants)
     shuffled_fields: bool = False  # object fields in another (seeded) order
     it_sensors_untyped: bool = False  # IT sensors without `type`
@@ -141,10 +141,7 @@ class Variations:
 
     def site_id(self, plain: str) -> str:
         """A Facility Expert id as this variation writes it (the plain one unless odd_ids)."""
-        if not self.odd_ids:
-            return plain
-        prefix, _, rest = plain.partition("-")
-        return f"{prefix}/{rest[:4]}+{rest[4:8]}={rest[8:]}:?{ODD_ID_CHARACTERS[-1]}"
+        return odd_id(plain) if self.odd_ids else plain
 
     # --- answers ----------------------------------------------------------------------------
 
@@ -211,6 +208,12 @@ class Variations:
             zone = _OFFSETS[int(unit_interval(self.seed, value, seen[0]) * len(_OFFSETS))]
             return moment.astimezone(zone).isoformat()
         return value
+
+
+def odd_id(plain: str) -> str:
+    """`plain` (a prefix, a dash, then at least 12 characters) spelled with odd characters."""
+    prefix, _, rest = plain.partition("-")
+    return f"{prefix}/{rest[:4]}+{rest[4:8]}={rest[8:]}:?{ODD_ID_CHARACTERS[-1]}"
 
 
 def unknown_asset(site_id: str, parent_id: str | None, variations: Variations) -> Json:

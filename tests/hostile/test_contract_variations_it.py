@@ -38,6 +38,7 @@ IT_VARIATIONS = [
     "nulls",
     "missing",
     "unknown-enums",
+    "odd-ids",
     "mixed-offsets",
     "shuffled",
     "untyped-sensors",

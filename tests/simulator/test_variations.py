@@ -224,3 +224,15 @@ def test_names_presets_and_random_choices() -> None:
         Variations.parse("sideways")
     with pytest.raises(ValueError, match="page_cap"):
         Variations(page_cap=0)
+
+
+async def test_odd_it_ids_are_served_on_their_paths_and_streams(serve: Any) -> None:
+    service = await serve(Variations(odd_ids=True))
+    it = service.sim.it_expert
+    org = it.organizations[0]
+    sensors = (await service.it(it_paths.SENSORS.format(organization_id=org.id)))["sensors"]
+    assert sensors
+    assert all("/" in s["id"] and "ü" in s["id"] and "?" in s["deviceId"] for s in sensors)
+    device = sensors[0]["deviceId"]
+    path = it_paths.DEVICE.format(organization_id=org.id, device_id=quote(device, safe=""))
+    assert (await service.it(path))["device"]["id"] == device
