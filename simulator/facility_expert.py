@@ -200,8 +200,8 @@ class Simulator:
         it_config = self.config.it_expert
         if (cap := self.variations.page_cap) is not None:
             it_config = replace(it_config, changes_page_size=min(it_config.changes_page_size, cap))
-        if self.variations.odd_ids:
-            it_config = replace(it_config, odd_ids=True)
+        if self.variations.active:
+            it_config = replace(it_config, variations=self.variations)
         self.it_expert = ITExpertSimulator(it_config, self.clock, faults=self.faults)
 
     # --- the world ----------------------------------------------------------------------

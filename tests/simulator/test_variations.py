@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from datetime import datetime
+import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -236,3 +237,17 @@ async def test_odd_it_ids_are_served_on_their_paths_and_streams(serve: Any) -> N
     device = sensors[0]["deviceId"]
     path = it_paths.DEVICE.format(organization_id=org.id, device_id=quote(device, safe=""))
     assert (await service.it(path))["device"]["id"] == device
+
+
+async def test_stream_lines_vary_too(serve: Any) -> None:
+    service = await serve(Variations(mixed_offsets=True, shuffled_fields=True, seed=2))
+    it = service.sim.it_expert
+    state = it.state(it.organizations[0].id)
+    start = SIMULATED_NOW.timestamp()
+    lines = [json.loads(it.line(state, "s1", start + 60 * n, 1.5)) for n in range(12)]
+    stamps = [line["timestamp"] for line in lines]
+    assert len({stamp[-6:] for stamp in stamps}) > 2  # several offsets
+    assert [datetime.fromisoformat(s).timestamp() for s in stamps] == [
+        start + 60 * n for n in range(12)
+    ]
+    assert {tuple(line) for line in lines} != {("sensorId", "timestamp", "numericValue")}
