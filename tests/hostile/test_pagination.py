@@ -18,6 +18,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from yarl import URL
 
 from custom_components.ecostruxure.api import (
     FacilityExpertClient,
@@ -62,9 +63,11 @@ def capped(proxy: HostileServer, cap: int) -> Handler:
         query = dict(request.query)
         query["limit"] = str(min(int(query.get("limit", "50")), cap))
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        # The raw path: an id holding an encoded "/" must reach the simulator as it came.
+        upstream = URL(f"{proxy.upstream}{request.rel_url.raw_path}", encoded=True)
         async with (
             aiohttp.ClientSession() as session,
-            session.get(f"{proxy.upstream}{request.path}", params=query, headers=headers) as up,
+            session.get(upstream, params=query, headers=headers) as up,
         ):
             return web.Response(
                 status=up.status, body=await up.read(), content_type=up.content_type
@@ -274,3 +277,25 @@ async def test_the_oldest_active_alarm_on_page_three_is_seen(
     assert count is not None
     assert hass.states.get(count).state == "5"  # type: ignore[union-attr]
     assert len(pages_asked(hostile_proxy, "/alarms")) == 3
+
+
+async def test_a_service_that_ignores_the_offset_is_told_in_the_flow(
+    hass: HomeAssistant, hostile: HostileServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    hostile.on(r"/sites$", answer({"sites": [{"id": "s0"}, {"id": "s1"}], "totalCount": 40}))
+    menu = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    form = await hass.config_entries.flow.async_configure(
+        menu["flow_id"], {"next_step_id": "facility_expert"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        form["flow_id"],
+        {
+            CONF_SUBSCRIPTION_KEY: "sim-subscription-key",
+            CONF_TECHNICAL_TOKEN: "sim-technical-token",
+            CONF_ADVANCED: {CONF_BASE_URL: hostile.base_url},
+        },
+    )
+    assert result["type"] is FlowResultType.FORM  # the form again, not an endless wait
+    assert result["errors"] == {"base": "unknown"}
+    assert "same page again at offset 2 of 40" in caplog.text
+    assert len(pages_asked(hostile, "/sites")) == 2
