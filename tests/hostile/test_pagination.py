@@ -138,6 +138,26 @@ async def test_a_malformed_item_still_counts_towards_the_offset(hostile: Hostile
     assert len(pages_asked(hostile, "/sites")) == 2
 
 
+async def test_an_item_repeated_by_a_list_that_moved_is_kept_once(
+    hostile: HostileServer,
+) -> None:
+    alarms = [
+        {"id": f"al{i}", "assetId": "as1", "type": "trip", "activatedAt": "2026-06-15T09:00:00Z"}
+        for i in range(4)
+    ]
+
+    async def moving(request: web.Request) -> web.Response:
+        offset = int(request.query["offset"])
+        # A new alarm came first between the two pages: al1 moves to page 2.
+        listed = [{**alarms[0], "id": "new"}, *alarms] if offset else alarms
+        return web.json_response({"alarms": listed[offset : offset + 2], "totalCount": len(listed)})
+
+    hostile.on(r"/alarms$", moving)
+    async with aiohttp.ClientSession() as session:
+        found = await client(hostile, session, page_size=2).list_alarms("s1")
+    assert [alarm.id for alarm in found] == ["al0", "al1", "al2", "al3"]
+
+
 async def test_a_page_over_the_limit_is_refused(hostile: HostileServer) -> None:
     hostile.on(r"/sites$", answer({"sites": [{"id": f"s{i}"} for i in range(3)]}))
     async with aiohttp.ClientSession() as session:

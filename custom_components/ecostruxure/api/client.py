@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, Protocol
 from urllib.parse import quote
 
 import aiohttp
@@ -30,6 +30,13 @@ from .transport import (
 
 # A service that keeps answering with full pages must not keep a caller looping for ever.
 _MAX_PAGES: Final = 1000
+
+
+class _Identified(Protocol):
+    """An item of a paged list: its id tells a repeat."""
+
+    @property
+    def id(self) -> str: ...
 
 
 def _site_path(template: str, site_id: str) -> str:
@@ -92,7 +99,7 @@ class FacilityExpertClient:
         """The service's base URL, without a trailing slash."""
         return self._transport.base_url
 
-    async def _all_pages[T](
+    async def _all_pages[T: _Identified](
         self, path: str, params: QueryParams, parse: Callable[[object], Page[T]]
     ) -> list[T]:
         """Follow offset/limit pagination until the reported total, or an empty page.
@@ -103,8 +110,9 @@ class FacilityExpertClient:
         size is unbounded). A page equal to the one before means the offset is ignored:
         without a total that is a list that is not paged (kept once); with a total that
         says there is more, the rest is unreachable and that is an error, not a silent loss.
+        An item listed again (the list moved between two pages) is kept once, the first time.
         """
-        items: list[T] = []
+        items: dict[str, T] = {}
         offset = 0
         previous: Page[T] | None = None
         for _ in range(_MAX_PAGES):
@@ -120,18 +128,19 @@ class FacilityExpertClient:
                     f"{self._page_size}"
                 )
             if page.received == 0:
-                return items
+                return list(items.values())
             if previous is not None and page.items and page == previous:
                 if page.total_count is None:
-                    return items
+                    return list(items.values())
                 raise InvalidResponseError(
                     f"The service sent the same page again at offset {offset} "
                     f"of {page.total_count}: it ignores the offset"
                 )
-            items.extend(page.items)
+            for item in page.items:
+                items.setdefault(item.id, item)
             offset += page.received
             if page.total_count is not None and offset >= page.total_count:
-                return items
+                return list(items.values())
             previous = page
         raise InvalidResponseError(f"The list did not end within {_MAX_PAGES} pages")
 
