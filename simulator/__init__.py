@@ -13,6 +13,7 @@ from .it_alarms import SimAlarm
 from .it_expert import ITExpertConfig, ITExpertSimulator, ITStats, KeyKind
 from .it_inventory import SimDevice, SimLocation, SimOrganization, SimSensor
 from .server import SimulatorServer
+from .variations import Variations
 
 __all__ = [
     "ASSET_KINDS",
@@ -36,4 +37,5 @@ __all__ = [
     "SimulatorConfig",
     "SimulatorServer",
     "Stats",
+    "Variations",
 ]

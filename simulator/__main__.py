@@ -11,6 +11,7 @@ from .facility_expert import Simulator, SimulatorConfig
 from .faults import FaultRule
 from .it_expert import ITExpertConfig, KeyKind
 from .server import SimulatorServer
+from .variations import Variations
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -60,6 +61,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         metavar="JSON",
         help='a fault rule, e.g. \'{"status": 500, "count": 3}\' (repeatable)',
     )
+    parser.add_argument(
+        "--variations",
+        default="default",
+        metavar="SPEC",
+        help="answer differently within the contracts: comma-separated names such as "
+        "small-pages,bare-lists,nulls,missing,unknown-enums,odd-ids,mixed-offsets,shuffled,"
+        "untyped-sensors, page-cap=N, all or random:SEED (see docs/simulator.md)",
+    )
     return parser.parse_args(argv)
 
 
@@ -77,6 +86,7 @@ async def _serve(args: argparse.Namespace) -> None:
             organizations=args.it_organizations,
             alarms_per_organization_per_hour=args.it_alarms_per_hour,
         ),
+        variations=Variations.parse(args.variations),
     )
     simulator = Simulator(config)
     for fault in args.fault:
@@ -85,6 +95,8 @@ async def _serve(args: argparse.Namespace) -> None:
         print(f"Facility Expert API: {server.base_url}")
         print(f"Control endpoint:    {server.control_url}")
         print(f"Sites: {len(simulator.sites)} with {args.assets} assets each.")
+        if simulator.variations.active:
+            print(f"Variations: {simulator.variations}")
         it = simulator.it_expert
         print(f"IT Expert API:       {server.it_base_url}")
         for kind in KeyKind:
@@ -111,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
             FaultRule(**fault)
     except (ValueError, TypeError) as err:
         print(f"simulator: invalid --fault: {err}", file=sys.stderr)
+        return 2
+    try:
+        Variations.parse(args.variations)
+    except ValueError as err:
+        print(f"simulator: invalid --variations: {err}", file=sys.stderr)
         return 2
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))

@@ -286,9 +286,10 @@ MIN_ASSETS_PER_SITE = 8
 class SiteBuilder:
     """Builds one site from the seed, and grows it later (an asset added at runtime)."""
 
-    def __init__(self, seed: int, index: int) -> None:
-        """Prepare the builder of site number `index`."""
+    def __init__(self, seed: int, index: int, spell_id: Callable[[str], str] | None = None) -> None:
+        """Prepare the builder of site number `index`; `spell_id` rewrites every id made."""
         self._seed = seed
+        self._spell_id = spell_id or str
         self._index = index
         self._serial = 0
         self._count: dict[str, int] = {}
@@ -307,7 +308,7 @@ class SiteBuilder:
         # Opaque, stable ids: a hash of the seed, the site and a running number.
         self._serial += 1
         value = int(unit_interval(self._seed, self._index, self._serial) * 2**48)
-        return f"{prefix}-{value:012x}"
+        return self._spell_id(f"{prefix}-{value:012x}")
 
     def _number(self, kind: str) -> int:
         self._count[kind] = self._count.get(kind, 0) + 1

@@ -9,9 +9,10 @@ functions of the seed and the simulated clock, so history, latest values and cou
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+import json
 import math
 import random
 from typing import Final
@@ -29,6 +30,7 @@ from .faults import BodyFault, FaultRule, Faults
 from .it_api import is_it_path
 from .it_expert import ITExpertConfig, ITExpertSimulator
 from .signals import uniform, unit_interval
+from .variations import Variations, unknown_asset, unknown_measurement_id
 
 API_PREFIX: Final = urlsplit(paths.DEFAULT_BASE_URL).path
 CONTROL_PREFIX: Final = "/_simulator"
@@ -75,6 +77,8 @@ class SimulatorConfig:
     max_connections: int = paths.MAX_SIMULTANEOUS_CONNECTIONS
     retry_after_when_busy: str | None = "1"
     it_expert: ITExpertConfig = field(default_factory=ITExpertConfig)
+    # Answers that differ from the defaults within the contracts (simulator/variations.py).
+    variations: Variations = field(default_factory=Variations)
 
     def __post_init__(self) -> None:
         """Refuse sizes the simulator cannot serve."""
@@ -178,8 +182,10 @@ class Simulator:
         self.technical_token = self.config.technical_token
         self.account_disabled = False
         self.wrong_datacenter = False
+        self.variations = self.config.variations
         self._builders = [
-            SiteBuilder(self.config.seed, index) for index in range(self.config.sites)
+            SiteBuilder(self.config.seed, index, self.variations.site_id)
+            for index in range(self.config.sites)
         ]
         self._sites = {b.site.id: b.build(self.config.assets_per_site) for b in self._builders}
         self._builder_of = {b.site.id: b for b in self._builders}
@@ -191,7 +197,12 @@ class Simulator:
         self._nudges: dict[tuple[str, str], float] = {}
         self._variations = 0
         # The IT Expert API on the same server: same clock, same fault rules.
-        self.it_expert = ITExpertSimulator(self.config.it_expert, self.clock, faults=self.faults)
+        it_config = self.config.it_expert
+        if (cap := self.variations.page_cap) is not None:
+            it_config = replace(it_config, changes_page_size=min(it_config.changes_page_size, cap))
+        if self.variations.active:
+            it_config = replace(it_config, variations=self.variations)
+        self.it_expert = ITExpertSimulator(it_config, self.clock, faults=self.faults)
 
     # --- the world ----------------------------------------------------------------------
 
@@ -486,7 +497,7 @@ class Simulator:
     @property
     def app(self) -> web.Application:
         """A new aiohttp application serving this simulator."""
-        app = web.Application(middlewares=[self._middleware, self.it_expert.middleware])
+        app = web.Application(middlewares=[self._vary, self._middleware, self.it_expert.middleware])
         routes: list[tuple[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]] = [
             (paths.SITES, self._list_sites),
             (paths.SITE, self._get_site),
@@ -500,6 +511,30 @@ class Simulator:
         self.it_expert.add_routes(app)
         add_control_routes(app, self)
         return app
+
+    @web.middleware
+    async def _vary(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        """Rewrite successful JSON answers as the configured variations say."""
+        response = await handler(request)
+        if (
+            not self.variations.active
+            or request.path.startswith(CONTROL_PREFIX)
+            or not isinstance(response, web.Response)
+            or response.status != 200
+            or response.content_type != "application/json"
+            or not isinstance(response.body, bytes)
+        ):
+            return response
+        body = self.variations.rewrite(
+            json.loads(response.body),
+            it=is_it_path(request.path),
+            operation=request.match_info.route.name or "",
+        )
+        return web.json_response(body)
 
     @web.middleware
     async def _middleware(
@@ -648,7 +683,8 @@ class Simulator:
             values.append(value)
         if errors:
             raise InvalidParametersError(*errors)
-        return values[0], values[1]
+        cap = self.variations.page_cap
+        return values[0], values[1] if cap is None else min(values[1], cap)
 
     async def _list_sites(self, request: web.Request) -> web.Response:
         offset, limit = self._page(request)
@@ -687,7 +723,10 @@ class Simulator:
 
     async def _list_assets(self, request: web.Request) -> web.Response:
         site = self._site_of(request)
-        return web.json_response({"assets": [a.to_json() for a in site.assets.values()]})
+        assets = [a.to_json() for a in site.assets.values()]
+        if self.variations.unknown_enums:
+            assets.append(unknown_asset(site.id, next(iter(site.assets), None), self.variations))
+        return web.json_response({"assets": assets})
 
     async def _latest_values(self, request: web.Request) -> web.Response:
         site = self._site_of(request)
@@ -709,6 +748,15 @@ class Simulator:
                     "value": self._latest_reading(site.id, m, sample),
                 }
                 for m in asset.measurements
+            )
+        if self.variations.unknown_enums and not wanted:
+            values.append(
+                {
+                    "measurementId": unknown_measurement_id(site.id, self.variations),
+                    "assetId": self.variations.site_id(f"as-unknown{site.id[-8:]}"),
+                    "timestamp": iso(self.last_sample(None, now)),
+                    "value": 612.5,
+                }
             )
         return web.json_response({"values": values})
 

@@ -43,6 +43,7 @@ from .it_inventory import (
 )
 from .it_logs import OFFSET_LOG, ChangeLog, MeasurementLog, encode_offset
 from .signals import uniform
+from .variations import Variations, odd_id
 
 ALARM_HISTORY_DAYS: Final = 7  # cleared alarms stay in the snapshot this long
 _DAY: Final = 86_400.0
@@ -81,6 +82,8 @@ class ITExpertConfig:
     changes_page_size: int = 50
     changes_retention_hours: float = it_paths.CHANGES_RETENTION_HOURS
     repeat_changes: bool = False  # re-send the last change already seen, as the service may
+    # Answers that differ from the defaults within the contract: simulator/variations.py.
+    variations: Variations = field(default_factory=Variations)
 
     def __post_init__(self) -> None:
         """Refuse sizes the simulator cannot serve."""
@@ -200,7 +203,9 @@ class ITExpertSimulator:
 
     def _new_state(self, index: int, *, demo: bool) -> OrganizationState:
         config = self.config
-        builder = OrganizationBuilder(config.seed, index, demo=demo)
+        builder = OrganizationBuilder(
+            config.seed, index, demo=demo, spell_id=odd_id if config.variations.odd_ids else None
+        )
         org = builder.build(
             config.rooms_per_organization, config.racks_per_room, config.outlets_per_pdu
         )
@@ -431,7 +436,10 @@ class ITExpertSimulator:
             body["numericValue"] = value
         if number is not None and number % self.config.offset_every == 0:
             body["offset"] = encode_offset(self.offset_secret, OFFSET_LOG, state.org.index, number)
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+        varied: object = body
+        if self.config.variations.active:
+            varied = self.config.variations.rewrite(body, it=True, operation="measurement")
+        return json.dumps(varied, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
 
     def simulated_sensor_ids(self, state: OrganizationState, count: int) -> list[str]:
         """The fake sensor ids of the live-simulator stream."""

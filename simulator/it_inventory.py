@@ -256,9 +256,20 @@ def _serial(*parts: object) -> str:
 class OrganizationBuilder:
     """Builds an organization and, later, the devices a test adds to it."""
 
-    def __init__(self, seed: int, index: int, *, demo: bool = False) -> None:
-        """Prepare the organization at `index` (the demo one has its own identity)."""
+    def __init__(
+        self,
+        seed: int,
+        index: int,
+        *,
+        demo: bool = False,
+        spell_id: Callable[[str], str] | None = None,
+    ) -> None:
+        """Prepare the organization at `index` (the demo one has its own identity).
+
+        `spell_id` rewrites the ids of its locations, devices and sensors.
+        """
         self.seed = seed
+        self.spell_id = spell_id or str
         customer = _DEMO if demo else _CUSTOMERS[index % len(_CUSTOMERS)]
         label = customer.label
         if not demo and index >= len(_CUSTOMERS):
@@ -308,7 +319,7 @@ class OrganizationBuilder:
             self.org.devices[device.id] = device
 
     def _location(self, kind: str, label: str, parent_id: str | None, *key: object) -> SimLocation:
-        location = SimLocation(make_id(self.org.id, *key), label, kind, parent_id)
+        location = SimLocation(self.spell_id(make_id(self.org.id, *key)), label, kind, parent_id)
         self.org.locations[location.id] = location
         return location
 
@@ -355,7 +366,7 @@ class OrganizationBuilder:
     def _device(
         self, kind: str, placement: Placement, key: str, label: str | None = None
     ) -> SimDevice:
-        device_id = make_id(self.org.id, "device", key)
+        device_id = self.spell_id(make_id(self.org.id, "device", key))
         model = _MODELS.get(kind)
         # About one device in five with a model has no serial number on record.
         serial = None
@@ -441,7 +452,7 @@ class OrganizationBuilder:
         decimals: int = 1,
         value_type: str = NUMERIC,
     ) -> SimSensor:
-        sensor_id = make_id(device.id, "sensor", kind, label, len(device.sensors))
+        sensor_id = self.spell_id(make_id(device.id, "sensor", kind, label, len(device.sensors)))
         return SimSensor(sensor_id, device.id, label, kind, unit, read, value_type, decimals)
 
     def _ups_sensors(self, ups: SimDevice, power: Signal) -> None:

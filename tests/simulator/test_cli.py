@@ -51,3 +51,43 @@ async def test_the_command_serves_until_interrupted(socket_enabled: None) -> Non
 def test_a_bad_fault_option_is_refused(capsys) -> None:
     assert main(["--fault", '{"status": 200}']) == 2
     assert "invalid --fault" in capsys.readouterr().err
+
+
+def test_a_bad_variations_option_is_refused(capsys) -> None:
+    assert main(["--variations", "small-pages,upside-down"]) == 2
+    assert "invalid --variations" in capsys.readouterr().err
+
+
+async def test_the_command_serves_the_variations_asked(socket_enabled: None) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "simulator",
+        "--port",
+        "0",
+        "--sites",
+        "3",
+        "--variations",
+        "bare-lists,page-cap=1",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    try:
+        first = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+        base_url = first.split(": ", 1)[1].strip()
+        headers = {
+            paths.HEADER_SUBSCRIPTION_KEY: "sim-subscription-key",
+            paths.HEADER_TECHNICAL_TOKEN: "sim-technical-token",
+        }
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(base_url + paths.SITES + "?limit=50", headers=headers) as response,
+        ):
+            assert response.status == 200
+            sites = await response.json()
+            assert isinstance(sites, list)  # bare
+            assert len(sites) == 1  # capped
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0

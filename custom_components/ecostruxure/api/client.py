@@ -2,12 +2,13 @@
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, Protocol
 from urllib.parse import quote
 
 import aiohttp
 
 from . import paths
+from .errors import InvalidResponseError
 from .models import Alarm, AlarmStatus, Asset, Interval, LatestValue, Series, Site, SiteDetail
 from .parsing import (
     Page,
@@ -30,6 +31,13 @@ from .transport import (
 
 # A service that keeps answering with full pages must not keep a caller looping for ever.
 _MAX_PAGES: Final = 1000
+
+
+class _Identified(Protocol):
+    """An item of a paged list: its id tells a repeat."""
+
+    @property
+    def id(self) -> str: ...
 
 
 def _site_path(template: str, site_id: str) -> str:
@@ -97,12 +105,22 @@ class FacilityExpertClient:
         """The service's base URL, without a trailing slash."""
         return self._transport.base_url
 
-    async def _all_pages[T](
+    async def _all_pages[T: _Identified](
         self, path: str, params: QueryParams, parse: Callable[[object], Page[T]]
     ) -> list[T]:
-        """Follow offset/limit pagination until the reported total (or an empty page)."""
-        items: list[T] = []
+        """Follow offset/limit pagination until the reported total, or an empty page.
+
+        Any service may cap `limit`: the next offset is the previous one plus the items the
+        page held, so a short page is no end. Without a total, only an empty page is.
+        A page over the limit asked for is refused (the service ignores paging, and its
+        size is unbounded). A page equal to the one before means the offset is ignored:
+        without a total that is a list that is not paged (kept once); with a total that
+        says there is more, the rest is unreachable and that is an error, not a silent loss.
+        An item listed again (the list moved between two pages) is kept once, the first time.
+        """
+        items: dict[str, T] = {}
         offset = 0
+        previous: Page[T] | None = None
         for _ in range(_MAX_PAGES):
             page = parse(
                 await self._transport.get_json(
@@ -110,11 +128,27 @@ class FacilityExpertClient:
                     [*params, ("offset", str(offset)), ("limit", str(self._page_size))],
                 )
             )
-            items.extend(page.items)
-            offset += self._page_size
-            if not page.items or page.total_count is None or offset >= page.total_count:
-                break
-        return items
+            if page.received > self._page_size:
+                raise InvalidResponseError(
+                    f"The service sent {page.received} items for a page of at most "
+                    f"{self._page_size}"
+                )
+            if page.received == 0:
+                return list(items.values())
+            if previous is not None and page.items and page == previous:
+                if page.total_count is None:
+                    return list(items.values())
+                raise InvalidResponseError(
+                    f"The service sent the same page again at offset {offset} "
+                    f"of {page.total_count}: it ignores the offset"
+                )
+            for item in page.items:
+                items.setdefault(item.id, item)
+            offset += page.received
+            if page.total_count is not None and offset >= page.total_count:
+                return list(items.values())
+            previous = page
+        raise InvalidResponseError(f"The list did not end within {_MAX_PAGES} pages")
 
     async def list_sites(self) -> list[Site]:
         """Return every site the technical token grants access to."""

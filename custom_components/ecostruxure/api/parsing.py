@@ -52,6 +52,8 @@ class Page[T]:
 
     items: list[T]
     total_count: int | None
+    # Items the page held, malformed ones included: paging advances by this, not by `items`.
+    received: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +301,8 @@ def _alarm(obj: JsonObject) -> Alarm:
 
 def parse_sites_page(payload: object) -> Page[Site]:
     """Parse a page of the site list."""
-    return Page(_parse_items(_list(payload, "sites"), "site", _site), _total(payload))
+    raw = _list(payload, "sites")
+    return Page(_parse_items(raw, "site", _site), _total(payload), len(raw))
 
 
 def parse_site_detail(payload: object) -> SiteDetail:
@@ -337,7 +340,8 @@ def parse_series_page(payload: object) -> SeriesPage:
 
 def parse_alarms_page(payload: object) -> Page[Alarm]:
     """Parse a page of alarms."""
-    return Page(_parse_items(_list(payload, "alarms"), "alarm", _alarm), _total(payload))
+    raw = _list(payload, "alarms")
+    return Page(_parse_items(raw, "alarm", _alarm), _total(payload), len(raw))
 
 
 def parse_field_errors(value: object) -> tuple[FieldError, ...]:
