@@ -27,6 +27,10 @@ from custom_components.ecostruxure.api import (
     ITExpertClient,
     RetryPolicy,
 )
+from custom_components.ecostruxure.api.it_expert.parsing import (
+    parse_inventory,
+    parse_stream_line,
+)
 from custom_components.ecostruxure.const import (
     CONF_ADVANCED,
     CONF_API_KEY,
@@ -317,3 +321,17 @@ async def test_an_it_expert_entry_shows_no_echoed_key(
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert any(seen.path.endswith("/organizations") for seen in hostile_proxy.seen)
     _assert_clean(str(entry.reason), caplog.text)
+
+
+def test_parsers_log_no_text_of_the_answer(caplog: pytest.LogCaptureFixture) -> None:
+    """Items the parsers skip are logged at debug without quoting what the service sent."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.ecostruxure")
+    inventory = {
+        "offset": 1,
+        "inventoryObjects": [{"id": "d-1", "inventoryObjectType": f"Kind{IT_KEY}"}],
+    }
+    assert parse_inventory(inventory, "org-1").items == ()
+    assert parse_stream_line(json.dumps({"systemMessageType": IT_KEY})) is None
+    assert parse_stream_line(json.dumps({IT_KEY: 1})) is None
+    assert len(caplog.records) == 3
+    _assert_clean(caplog.text)

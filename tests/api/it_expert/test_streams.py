@@ -135,7 +135,7 @@ async def test_unknown_and_unreadable_lines_are_skipped(
         readings, ended = await _read(client.live_measurements(ORG))
     assert [reading.sensor_id for reading in readings] == ["s1"]
     assert isinstance(ended, StreamClosedError)
-    assert "MAINTENANCE_SOON" in caplog.text
+    assert "Ignoring an unknown stream message in systemMessageType" in caplog.text
 
 
 async def test_the_rate_limit_message_of_the_live_stream(

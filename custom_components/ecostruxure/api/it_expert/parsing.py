@@ -172,7 +172,8 @@ def _kind_of(obj: JsonObject, organization_id: str | None) -> InventoryKind:
         if len(matches) == 1:
             return matches[0]
         # A kind this client does not know (or an ambiguous one) cannot be placed in the tree.
-        raise _MalformedItemError(f"unknown inventory object kind {value[:40]!r}")
+        # The kind itself is not quoted: no text of an answer reaches a log unredacted.
+        raise _MalformedItemError(f"unknown inventory object kind ({len(value)} characters)")
     if any(name in obj for name in _DEVICE_ONLY_FIELDS):
         return InventoryKind.DEVICE
     if organization_id is not None and _optional_id(obj, "id") == organization_id:
@@ -405,7 +406,7 @@ def parse_stream_line(line: bytes | str) -> SensorReading | StreamSignal | None:
             return StreamSignal.RATE_LIMITED
         if "complet" in lowered:
             return StreamSignal.COMPLETED
-        _LOGGER.debug("Ignoring an unknown stream message %s=%.40s", name, message_type)
+        _LOGGER.debug("Ignoring an unknown stream message in %s", name)
         return None
-    _LOGGER.debug("Ignoring a stream line of unknown fields %s", sorted(obj)[:10])
+    _LOGGER.debug("Ignoring a stream line of %d unknown fields", len(obj))
     return None
