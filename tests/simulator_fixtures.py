@@ -3,12 +3,22 @@
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+from homeassistant.util import dt as dt_util
 import pytest
 
 from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
 
 # Tests run at a fixed simulated instant so that every value and alarm is reproducible.
 SIMULATED_NOW = datetime(2026, 6, 15, 9, 30, tzinfo=UTC)
+
+
+def simulator_at_hass_now(config: SimulatorConfig) -> Simulator:
+    """A simulator whose frozen clock stands at Home Assistant's (test) now.
+
+    For tests whose timestamps must be near now, as the parsers' sanity window wants them.
+    """
+    now = dt_util.utcnow().replace(microsecond=0)
+    return Simulator(config, SimulatedClock(now, frozen=True))
 
 
 @pytest.fixture

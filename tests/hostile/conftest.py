@@ -5,11 +5,18 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from simulator import SimulatorServer
+from simulator import Simulator, SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import simulator_at_hass_now
 
 from .server import HostileServer
 
 type MakeServer = Callable[..., Awaitable[HostileServer]]
+
+
+@pytest.fixture
+def simulator(simulator_config: SimulatorConfig) -> Simulator:
+    """Behind a hostile server, the simulator's clock stands at Home Assistant's now."""
+    return simulator_at_hass_now(simulator_config)
 
 
 @pytest.fixture

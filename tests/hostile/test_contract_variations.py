@@ -13,7 +13,6 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -29,7 +28,7 @@ from custom_components.ecostruxure.const import (
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
 )
-from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer, Variations
+from simulator import Simulator, SimulatorConfig, SimulatorServer, Variations
 from simulator.variations import EXTRA_DRAWS, PRESETS, unknown_measurement_id
 
 # The variations every test here runs under: each preset alone, all at once, and two drawn at
@@ -66,13 +65,6 @@ def simulator_config(variations: Variations) -> SimulatorConfig:
     return SimulatorConfig(
         seed=7, sites=5, assets_per_site=10, alarms_per_site_per_hour=0, variations=variations
     )
-
-
-@pytest.fixture
-def simulator(simulator_config: SimulatorConfig) -> Simulator:
-    """The simulator's clock stands at Home Assistant's now."""
-    now = dt_util.utcnow().replace(microsecond=0)
-    return Simulator(simulator_config, SimulatedClock(now, frozen=True))
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -26,7 +25,7 @@ from custom_components.ecostruxure.const import (
 from custom_components.ecostruxure.coordinator import SiteTopology
 from custom_components.ecostruxure.it_expert.coordinator import Organization
 from custom_components.ecostruxure.topology import nearest_matching, parents_first
-from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
+from simulator import SimulatorConfig, SimulatorServer
 
 from .server import HostileServer
 from .test_fe_bounds import rewrite
@@ -37,12 +36,6 @@ DEPTH = 10_000
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     return SimulatorConfig(seed=7, sites=1, assets_per_site=8, alarms_per_site_per_hour=0)
-
-
-@pytest.fixture
-def simulator(simulator_config: SimulatorConfig) -> Simulator:
-    now = dt_util.utcnow().replace(microsecond=0)
-    return Simulator(simulator_config, SimulatedClock(now, frozen=True))
 
 
 class Counted:

@@ -29,7 +29,7 @@ from custom_components.ecostruxure.const import (
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
 )
-from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
+from simulator import Simulator, SimulatorConfig, SimulatorServer
 
 from .server import HostileServer
 
@@ -40,13 +40,6 @@ type Mutate = Callable[[Any], Any]
 def simulator_config() -> SimulatorConfig:
     """Two small sites: one is spoiled, the other must not notice."""
     return SimulatorConfig(seed=7, sites=2, assets_per_site=8, alarms_per_site_per_hour=0)
-
-
-@pytest.fixture
-def simulator(simulator_config: SimulatorConfig) -> Simulator:
-    """The simulator's clock stands at Home Assistant's now (timestamps must be sane)."""
-    now = dt_util.utcnow().replace(microsecond=0)
-    return Simulator(simulator_config, SimulatedClock(now, frozen=True))
 
 
 def rewrite(server: HostileServer, mutate: Mutate) -> Callable[[web.Request], Awaitable[Any]]:

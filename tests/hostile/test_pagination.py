@@ -15,7 +15,6 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
@@ -34,7 +33,7 @@ from custom_components.ecostruxure.const import (
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
 )
-from simulator import SimulatedClock, Simulator, SimulatorConfig
+from simulator import Simulator, SimulatorConfig
 
 from .server import HostileServer
 
@@ -47,13 +46,6 @@ _HOP_BY_HOP = frozenset({"host", "content-length", "transfer-encoding", "connect
 def simulator_config() -> SimulatorConfig:
     """Twelve small sites, no alarms of their own: a list of six pages of two."""
     return SimulatorConfig(seed=7, sites=12, assets_per_site=8, alarms_per_site_per_hour=0)
-
-
-@pytest.fixture
-def simulator(simulator_config: SimulatorConfig) -> Simulator:
-    """The simulator's clock stands at Home Assistant's now."""
-    now = dt_util.utcnow().replace(microsecond=0)
-    return Simulator(simulator_config, SimulatedClock(now, frozen=True))
 
 
 def capped(proxy: HostileServer, cap: int) -> Handler:

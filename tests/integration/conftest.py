@@ -5,7 +5,6 @@ from typing import Protocol
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -20,7 +19,8 @@ from custom_components.ecostruxure.const import (
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
 )
-from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
+from simulator import Simulator, SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import simulator_at_hass_now
 
 
 @pytest.fixture
@@ -32,8 +32,7 @@ def simulator_config() -> SimulatorConfig:
 @pytest.fixture
 def simulator(simulator_config: SimulatorConfig) -> Simulator:
     """The simulator's clock stands at Home Assistant's now, until a test advances it."""
-    now = dt_util.utcnow().replace(microsecond=0)
-    return Simulator(simulator_config, SimulatedClock(now, frozen=True))
+    return simulator_at_hass_now(simulator_config)
 
 
 @pytest.fixture
