@@ -12,7 +12,7 @@ from syrupy.assertion import SnapshotAssertion
 # importing the package here makes Home Assistant find this repository's integration instead.
 import custom_components.ecostruxure  # noqa: F401
 
-pytest_plugins = ["tests.simulator_fixtures"]
+pytest_plugins = ["tests.simulator_fixtures", "tests.quality_scale_proofs_plugin"]
 
 DOMAIN = "ecostruxure"
 

@@ -8,23 +8,15 @@ import ast
 from functools import cache
 from pathlib import Path
 import re
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).parents[1]
-SCALE = ROOT / "custom_components" / "ecostruxure" / "quality_scale.yaml"
+from tests.quality_scale_proofs_plugin import NODE, ROOT, SCALE, ProofOutcomes, rules
 
-NODE = re.compile(r"(?<![\w/.])((?:tests|custom_components|scripts)/[\w/.-]+\.py)::(\w+)")
 PATH = re.compile(r"(?<![\w/.])((?:tests|custom_components|scripts)/[\w/.-]*\w)(?![\w/.:-])")
 ANCHOR = re.compile(r"README\.md#([\w-]+)")
-
-
-def rules() -> dict[str, dict[str, str]]:
-    raw = yaml.safe_load(SCALE.read_text(encoding="utf-8"))["rules"]
-    return {
-        name: {"status": value} if isinstance(value, str) else value for name, value in raw.items()
-    }
 
 
 @cache
@@ -107,3 +99,25 @@ def test_a_missing_proof_is_caught(tmp_path: Path) -> None:
 def test_the_header_names_the_checks_that_exist() -> None:
     header = SCALE.read_text(encoding="utf-8").split("rules:")[0]
     assert proofs(header)
+
+
+def test_a_named_test_that_fails_or_does_not_run_fails_the_run() -> None:
+
+    outcomes = ProofOutcomes()
+    outcomes.named = {"tests/a.py::test_ok", "tests/a.py::test_bad", "tests/a.py::test_gone"}
+    outcomes.named |= {"tests/b.py::test_elsewhere"}
+    items = ["tests/a.py::test_ok[1]", "tests/a.py::test_ok[2]", "tests/a.py::test_bad"]
+    outcomes.pytest_collection_modifyitems(cast(Any, [SimpleNamespace(nodeid=i) for i in items]))
+    for nodeid, when, outcome in (
+        ("tests/a.py::test_ok[1]", "call", "passed"),
+        ("tests/a.py::test_ok[2]", "call", "passed"),
+        ("tests/a.py::test_bad", "setup", "passed"),
+        ("tests/a.py::test_bad", "call", "failed"),
+    ):
+        report = SimpleNamespace(nodeid=nodeid, when=when, outcome=outcome)
+        outcomes.pytest_runtest_logreport(cast(Any, report))
+    # test_elsewhere's file is not in this run: not asked for.
+    assert outcomes.problems() == [
+        "tests/a.py::test_bad did not pass (failed)",
+        "tests/a.py::test_gone did not run, although its file was collected",
+    ]
