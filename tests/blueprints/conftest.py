@@ -5,7 +5,7 @@ so an automation uses them as a user's would after importing them.
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 import shutil
@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
+from custom_components.ecostruxure.it_expert import const as it_const
 from simulator import ITExpertConfig, SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
 
 ROOT = Path(__file__).parents[2]
@@ -65,6 +66,16 @@ def simulator(simulator_config: SimulatorConfig) -> Simulator:
     """The simulator's clock stands at Home Assistant's now, until a test advances it."""
     now = dt_util.utcnow().replace(microsecond=0)
     return Simulator(simulator_config, SimulatedClock(now, frozen=True))
+
+
+@pytest.fixture(autouse=True)
+async def automations_off_at_the_end(hass: HomeAssistant) -> AsyncIterator[None]:
+    """Turn the automations off before the entries unload: no trigger waits past the test."""
+    yield
+    if hass.services.has_service("automation", "turn_off"):
+        await hass.services.async_call(
+            "automation", "turn_off", {"entity_id": "all"}, blocking=True
+        )
 
 
 @pytest.fixture
@@ -209,3 +220,19 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def fast_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """IT Expert stream timings in real seconds, shrunk so that reconnects happen in a test."""
+    monkeypatch.setattr(it_const, "STREAM_FLUSH_INTERVAL", 0.01)
+    monkeypatch.setattr(it_const, "STREAM_BACKOFF_INITIAL", 0.05)
+    monkeypatch.setattr(it_const, "STREAM_BACKOFF_MAX", 0.2)
+    # The stream sensor turns off once a drop outlasts this grace (2 minutes in real use).
+    monkeypatch.setattr(it_const, "STREAM_GRACE", timedelta(seconds=0.2))
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
+    """The entity's state, None when it has none."""
+    state = hass.states.get(entity_id)
+    return state.state if state else None
