@@ -160,3 +160,27 @@ async def test_it_expert_alarms_of_a_chosen_area_notify_from_the_minimum_severit
     await coordinator.async_refresh()
     await wait_for(lambda: len(notifications) == 2)
     assert notifications[1].data["title"] == "Alarm cleared: On battery"
+
+
+async def test_an_alarm_told_before_a_reload_is_not_told_again(
+    hass: HomeAssistant,
+    fe_entry: MockConfigEntry,
+    control: Control,
+    advance: Advance,
+    notifications: list[ServiceCall],
+) -> None:
+    """The event entity comes back with its last event: that is no new alarm."""
+    await set_up(hass, fe_entry)
+    await add_automation(hass, BLUEPRINT, inputs())
+    await control("POST", "/alarms", {"type": "overload", "severity": "critical"})
+    await advance(POLL)
+    assert len(notifications) == 1
+
+    assert await hass.config_entries.async_reload(fe_entry.entry_id)
+    await hass.async_block_till_done()
+    await advance(POLL)
+    assert len(notifications) == 1
+    # A new alarm after the reload is told as usual.
+    await control("POST", "/alarms", {"type": "trip", "severity": "critical"})
+    await advance(POLL)
+    assert len(notifications) == 2
