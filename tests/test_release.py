@@ -160,10 +160,12 @@ def test_the_zip_has_the_layout_hacs_installs(repo: Path, tmp_path: Path) -> Non
     assert hacs["zip_release"] is True
     assert archive.name == hacs["filename"]
     assert run("v1.2.0", "--root", str(repo), "--zip", str(archive)).returncode == 0
+    source = repo / "custom_components" / "ecostruxure"
     with zipfile.ZipFile(archive) as zipped:
         names = set(zipped.namelist())
         manifest = json.loads(zipped.read("manifest.json"))
-    source = repo / "custom_components" / "ecostruxure"
+        # Unpacked where HACS unpacks it, it is the integration's folder, byte for byte.
+        assert all(zipped.read(name) == (source / name).read_bytes() for name in names)
     expected = {
         p.relative_to(source).as_posix()
         for p in source.rglob("*")
