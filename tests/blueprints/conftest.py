@@ -7,6 +7,7 @@ so an automation uses them as a user's would after importing them.
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+import logging
 from pathlib import Path
 import shutil
 from typing import Any, Protocol
@@ -69,9 +70,22 @@ def simulator(simulator_config: SimulatorConfig) -> Simulator:
 
 
 @pytest.fixture(autouse=True)
-async def automations_off_at_the_end(hass: HomeAssistant) -> AsyncIterator[None]:
-    """Turn the automations off before the entries unload: no trigger waits past the test."""
+async def automations_off_at_the_end(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[None]:
+    """Turn the automations off before the entries unload: no trigger waits past the test.
+
+    And no automation made from a blueprint failed meanwhile (a template error, a bad input):
+    a failing run notifies no one, which a test expecting silence would take for a pass.
+    """
     yield
+    failures = [
+        record.getMessage()
+        for record in caplog.get_records("call")
+        if record.name.startswith("homeassistant.components.automation")
+        and record.levelno >= logging.WARNING
+    ]
+    assert failures == []
     if hass.services.has_service("automation", "turn_off"):
         await hass.services.async_call(
             "automation", "turn_off", {"entity_id": "all"}, blocking=True

@@ -184,3 +184,23 @@ async def test_an_alarm_told_before_a_reload_is_not_told_again(
     await control("POST", "/alarms", {"type": "trip", "severity": "critical"})
     await advance(POLL)
     assert len(notifications) == 2
+
+
+async def test_alarm_events_of_other_integrations_are_left_out(
+    hass: HomeAssistant,
+    fe_entry: MockConfigEntry,
+    notifications: list[ServiceCall],
+) -> None:
+    """Only the EcoStruxure Alarms entities count, whatever another entity's event says."""
+    await set_up(hass, fe_entry)
+    await add_automation(hass, BLUEPRINT, inputs())
+    attributes = {
+        "event_type": "alarm_raised",
+        "label": "Intruder",
+        "severity": "critical",
+        "activated_at": "2026-12-02T10:00:00+00:00",
+    }
+    hass.states.async_set("event.other_alarms", "2026-12-02T10:00:00.000+00:00", attributes)
+    hass.states.async_set("event.other_alarms", "2026-12-02T10:01:00.000+00:00", attributes)
+    await hass.async_block_till_done()
+    assert notifications == []
