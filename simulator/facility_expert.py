@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from custom_components.ecostruxure.api import paths
+from custom_components.ecostruxure.api.facility_expert import paths
 
 from .building import ASSET_KINDS, Json, SimAsset, SimMeasurement, SimSite, SiteBuilder
 from .clock import SimulatedClock

@@ -44,10 +44,10 @@ from .api import (
     Secret,
     Site,
 )
+from .api.facility_expert.paths import DEFAULT_BASE_URL
 from .api.it_expert.client import ITExpertClient
 from .api.it_expert.models import InventoryKind, InventoryObject
 from .api.it_expert.paths import DEFAULT_BASE_URL as IT_EXPERT_BASE_URL
-from .api.paths import DEFAULT_BASE_URL
 from .api.urls import BaseUrlError, InsecureBaseUrlError, normalize_base_url
 from .capacity import MAX_ENTITIES, enabled_entities, it_expert_enabled_entities
 from .const import (

@@ -13,8 +13,8 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.ecostruxure.api.facility_expert.models import Asset
 from custom_components.ecostruxure.api.it_expert.models import InventoryKind, InventoryObject
-from custom_components.ecostruxure.api.models import Asset
 from custom_components.ecostruxure.const import (
     CONF_BASE_URL,
     CONF_SCAN_INTERVAL,

@@ -10,7 +10,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ecostruxure import config_flow
-from custom_components.ecostruxure.api.paths import DEFAULT_BASE_URL
+from custom_components.ecostruxure.api.facility_expert.paths import DEFAULT_BASE_URL
 from custom_components.ecostruxure.const import (
     CONF_ADVANCED,
     CONF_BASE_URL,

@@ -46,7 +46,7 @@ from .errors import (
     ServerError,
     StreamClosedError,
 )
-from .parsing import parse_field_errors
+from .json_reading import parse_field_errors
 from .redact import Redactor
 
 _LOGGER = logging.getLogger(__name__)
