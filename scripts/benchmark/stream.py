@@ -38,7 +38,7 @@ from custom_components.ecostruxure.const import (
 from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator
 from custom_components.ecostruxure.it_expert.stream import MeasurementStream
 from simulator import ITExpertConfig, SimulatorConfig
-from simulator.it_streams import simulated_id
+from simulator.it_common import simulated_id
 
 from .hass import add_entry, home_assistant
 from .measure import LoopMonitor, measured
