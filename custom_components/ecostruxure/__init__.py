@@ -28,12 +28,14 @@ from .const import (
     CONF_HISTORY_DAYS,
     CONF_MEASUREMENT_STATISTICS,
     CONF_ORGANIZATIONS,
+    CONF_SERVICE,
     CONF_SITES,
     CONF_SUBSCRIPTION_KEY,
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
     IT_UNIQUE_ID,
     OPERATIONS,
+    SERVICE_FACILITY_EXPERT,
     operation_disabled_issue_id,
 )
 from .coordinator import (
@@ -140,6 +142,23 @@ def async_reanchor(
     anchor = next((a for a in anchors if a not in used), None)
     if anchor is not None:
         hass.config_entries.async_update_entry(entry, unique_id=anchor)
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """Bring an entry stored by an older version to the current format.
+
+    1.1 -> 1.2: entries made before IT Expert existed are Facility Expert entries without a
+    service; the service is written so that nothing has to guess it later.
+    """
+    if entry.version > 1:
+        return False  # written by a newer version: downgrading is not supported
+    if entry.minor_version < 2:
+        hass.config_entries.async_update_entry(
+            entry,
+            data={CONF_SERVICE: SERVICE_FACILITY_EXPERT, **entry.data},
+            minor_version=2,
+        )
+    return True
 
 
 async def async_setup_entry(

@@ -330,6 +330,8 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Facility Expert account or an IT Expert key, and choose what to include."""
 
     VERSION = 1
+    # 1.2: the service is always in the data (see async_migrate_entry).
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with nothing known."""

@@ -8,8 +8,8 @@ DOMAIN: Final = "ecostruxure"
 LOGGER: Final = logging.getLogger(__package__)
 MANUFACTURER: Final = "Schneider Electric"
 
-# Which cloud an entry reads. Entries made before IT Expert existed have no service: they are
-# Facility Expert entries.
+# Which cloud an entry reads. Entries made before IT Expert existed had none; async_migrate_entry
+# writes it (config entry 1.2).
 CONF_SERVICE: Final = "service"
 SERVICE_FACILITY_EXPERT: Final = "facility_expert"
 SERVICE_IT_EXPERT: Final = "it_expert"

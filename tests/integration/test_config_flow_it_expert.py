@@ -29,6 +29,7 @@ from custom_components.ecostruxure.const import (
     CONF_SERVICE,
     CONF_SITES,
     DOMAIN,
+    SERVICE_FACILITY_EXPERT,
     SERVICE_IT_EXPERT,
 )
 from custom_components.ecostruxure.it_expert.coordinator import it_device_id
@@ -300,7 +301,9 @@ async def test_organizations_of_other_entries_are_left_out(
     first, *others = org_ids(it)
     it_entry(simulator_server, key(it, KeyKind.CUSTOMER), [first]).add_to_hass(hass)
     # A Facility Expert entry takes no organization.
-    MockConfigEntry(domain=DOMAIN, options={CONF_SITES: ["st-1"]}).add_to_hass(hass)
+    MockConfigEntry(
+        domain=DOMAIN, data={CONF_SERVICE: SERVICE_FACILITY_EXPERT}, options={CONF_SITES: ["st-1"]}
+    ).add_to_hass(hass)
     result = await organizations_step(hass, simulator_server, key(it))
     assert list(offered(result)) == others
     assert result["data_schema"]({})[CONF_ORGANIZATIONS] == others

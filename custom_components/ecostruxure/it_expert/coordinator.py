@@ -531,5 +531,5 @@ def _alarm_id(item: ITAlarm) -> str:
 
 
 def is_it_expert(entry: ConfigEntry[Any]) -> TypeIs[ITExpertConfigEntry]:
-    """Whether the entry reads IT Expert (entries without a service are Facility Expert)."""
-    return bool(entry.data.get(CONF_SERVICE) == SERVICE_IT_EXPERT)
+    """Whether the entry reads IT Expert (every entry names its service since 1.2)."""
+    return bool(entry.data[CONF_SERVICE] == SERVICE_IT_EXPERT)
