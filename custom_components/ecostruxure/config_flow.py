@@ -32,7 +32,7 @@ from homeassistant.helpers.selector import (
 )
 import probatio as vol
 
-from . import async_reanchor, client_for, it_expert_client_for
+from . import async_reanchor
 from .api import (
     AuthenticationError,
     CannotConnectError,
@@ -71,9 +71,12 @@ from .const import (
     SERVICE_FACILITY_EXPERT,
     SERVICE_IT_EXPERT,
 )
-from .coordinator import EcoStruxureConfigEntry
-from .it_expert.coordinator import ITExpertConfigEntry, is_it_expert, it_device_id
-from .statistics import DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS
+from .facility_expert.coordinator import EcoStruxureConfigEntry
+from .facility_expert.entry import client_for
+from .facility_expert.statistics import DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS
+from .it_expert.coordinator import ITExpertConfigEntry, it_device_id
+from .it_expert.entry import it_expert_client_for
+from .registry import is_it_expert
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))

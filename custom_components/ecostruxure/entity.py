@@ -1,24 +1,13 @@
-"""Base entities: everything an EcoStruxure entity shares."""
+"""What the entities of both services share: change-only writes, entities following a topology."""
 
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, callback
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
-
-from .api import Asset
-from .coordinator import (
-    EcoStruxureConfigEntry,
-    EcoStruxureCoordinator,
-    SiteTopology,
-    SiteValues,
-    asset_device_id,
-    site_device_id,
-)
 
 
 class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
@@ -47,37 +36,6 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
     def _fingerprint(self) -> tuple[object, ...]:
         """What a user sees of the entity: written again only when it changes."""
         return (self.available, self.state, repr(self.extra_state_attributes))
-
-
-class EcoStruxureEntity(ChangeOnlyEntity[EcoStruxureCoordinator]):
-    """An entity of a site (or of one of its assets), fed by the coordinator."""
-
-    def __init__(
-        self,
-        coordinator: EcoStruxureCoordinator,
-        site_id: str,
-        unique_id: str,
-        asset: Asset | None = None,
-    ) -> None:
-        """Attach the entity to its site's or asset's device."""
-        super().__init__(coordinator)
-        self.site_id = site_id
-        self.asset = asset
-        self._attr_unique_id = unique_id
-        self._attr_device_info = DeviceInfo(
-            identifiers={asset_device_id(site_id, asset.id) if asset else site_device_id(site_id)}
-        )
-
-    @property
-    def site_values(self) -> SiteValues | None:
-        """The entity's site in this cycle's answers; None when the site failed."""
-        data = self.coordinator.data
-        return None if data is None else data.sites.get(self.site_id)
-
-    @property
-    def available(self) -> bool:
-        """Unavailable while the site does not answer: never a made-up value."""
-        return super().available and self.site_values is not None
 
 
 class TopologySource(Protocol):
@@ -111,23 +69,3 @@ def async_add_topology_entities(
 
     add_new()
     entry.async_on_unload(source.async_add_topology_listener(add_new))
-
-
-@callback
-def async_add_site_entities(
-    entry: EcoStruxureConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-    build: Callable[[EcoStruxureCoordinator, SiteTopology], Iterable[EcoStruxureEntity]],
-) -> None:
-    """Add the entities of every Facility Expert site and asset, as the topology changes."""
-    coordinator = entry.runtime_data
-    async_add_topology_entities(
-        entry,
-        coordinator,
-        async_add_entities,
-        lambda: (
-            entity
-            for topology in coordinator.topology.values()
-            for entity in build(coordinator, topology)
-        ),
-    )

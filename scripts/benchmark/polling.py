@@ -42,7 +42,7 @@ from custom_components.ecostruxure.const import (
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
 )
-from custom_components.ecostruxure.coordinator import EcoStruxureCoordinator
+from custom_components.ecostruxure.facility_expert.coordinator import EcoStruxureCoordinator
 from simulator import SimulatorConfig
 
 from .hass import add_entry, home_assistant

@@ -230,7 +230,9 @@ async def _set_up(hass: HomeAssistant, served: Served, client: RatedClient) -> M
         },
     )
     # The entry gets the rated client instead of the one it would make.
-    with patch("custom_components.ecostruxure.it_expert_client_for", return_value=client):
+    with patch(
+        "custom_components.ecostruxure.it_expert.entry.it_expert_client_for", return_value=client
+    ):
         if not await hass.config_entries.async_setup(entry_id):
             raise RuntimeError("The IT Expert entry failed to set up")
     await hass.async_block_till_done()

@@ -14,7 +14,6 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ecostruxure import client_for
 from custom_components.ecostruxure.api import FacilityExpertClient, RedirectError
 from custom_components.ecostruxure.api.it_expert.client import ITExpertClient
 from custom_components.ecostruxure.api.transport import DEFAULT_CONCURRENCY
@@ -24,6 +23,7 @@ from custom_components.ecostruxure.const import (
     CONF_BASE_URL,
     DOMAIN,
 )
+from custom_components.ecostruxure.facility_expert.entry import client_for
 from simulator import KeyKind, SimulatorServer
 
 from . import test_config_flow as fe, test_config_flow_it_expert as it

@@ -9,12 +9,14 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import EntityCategory
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..api.it_expert.models import InventoryKind
+from ..entity import async_add_topology_entities
 from .const import counts_as_alarm
-from .coordinator import ITExpertCoordinator
+from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
 from .entity import ITExpertEntity
 
 PROBLEM = BinarySensorEntityDescription(
@@ -97,3 +99,15 @@ def build_binary_sensors(coordinator: ITExpertCoordinator) -> Iterable[Entity]:
         for item in org.objects.values():
             if item.kind == InventoryKind.DEVICE:
                 yield DeviceProblem(coordinator, org.id, item.id)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ITExpertConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the binary sensor entities of every IT Expert object, as the inventory changes."""
+    coordinator = entry.runtime_data
+    async_add_topology_entities(
+        entry, coordinator, async_add_entities, lambda: build_binary_sensors(coordinator)
+    )

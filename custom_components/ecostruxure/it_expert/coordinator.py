@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeIs
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -36,12 +36,10 @@ from ..api.json_reading import NAME_MAX
 from ..const import (
     CONF_ORGANIZATIONS,
     CONF_SCAN_INTERVAL,
-    CONF_SERVICE,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     LOGGER,
     MANUFACTURER,
-    SERVICE_IT_EXPERT,
 )
 from ..topology import nearest_matching, parents_first
 from .const import (
@@ -528,8 +526,3 @@ def _sensor_id(item: Sensor) -> str:
 
 def _alarm_id(item: ITAlarm) -> str:
     return item.id
-
-
-def is_it_expert(entry: ConfigEntry[Any]) -> TypeIs[ITExpertConfigEntry]:
-    """Whether the entry reads IT Expert (every entry names its service since 1.2)."""
-    return bool(entry.data[CONF_SERVICE] == SERVICE_IT_EXPERT)

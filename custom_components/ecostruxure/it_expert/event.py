@@ -4,12 +4,14 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 
 from ..api.it_expert.models import InventoryKind, InventoryObject, ITAlarm
-from .coordinator import ALARM_CLEARED, ALARM_RAISED, ITExpertCoordinator
+from ..entity import async_add_topology_entities
+from .coordinator import ALARM_CLEARED, ALARM_RAISED, ITExpertConfigEntry, ITExpertCoordinator
 from .entity import ITExpertEntity
 
 ALARM_EVENTS = EventEntityDescription(
@@ -82,3 +84,15 @@ def build_events(coordinator: ITExpertCoordinator) -> Iterable[Entity]:
         for item in org.objects.values():
             if item.kind == InventoryKind.DEVICE:
                 yield DeviceAlarmEvents(coordinator, org.id, item)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ITExpertConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the event entities of every IT Expert object, as the inventory changes."""
+    coordinator = entry.runtime_data
+    async_add_topology_entities(
+        entry, coordinator, async_add_entities, lambda: build_events(coordinator)
+    )

@@ -20,14 +20,16 @@ from homeassistant.const import (
     UnitOfTemperature,
     UnitOfTime,
 )
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from ..api.it_expert.models import InventoryKind, Sensor, SensorValueType
+from ..entity import async_add_topology_entities
 from ..units import device_class_accepts
 from .const import SEVERITY_LEVEL_NONE, SEVERITY_LEVELS, counts_as_alarm, severity_level
-from .coordinator import ITExpertCoordinator, Organization
+from .coordinator import ITExpertConfigEntry, ITExpertCoordinator, Organization
 from .entity import ITExpertEntity
 
 # Home Assistant refuses longer states.
@@ -250,3 +252,15 @@ def build_sensors(coordinator: ITExpertCoordinator) -> Iterable[Entity]:
             device = org.objects.get(sensor.device_id or "")
             if device is not None and device.kind == InventoryKind.DEVICE:
                 yield ReadingSensor(coordinator, org.id, sensor)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ITExpertConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensor entities of every IT Expert object, as the inventory changes."""
+    coordinator = entry.runtime_data
+    async_add_topology_entities(
+        entry, coordinator, async_add_entities, lambda: build_sensors(coordinator)
+    )

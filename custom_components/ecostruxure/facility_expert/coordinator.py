@@ -13,7 +13,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .api import (
+from ..api import (
     Alarm,
     AlarmStatus,
     Asset,
@@ -29,7 +29,7 @@ from .api import (
     RateLimitedError,
     Site,
 )
-from .const import (
+from ..const import (
     ALARM_WINDOW_MARGIN,
     CONF_SCAN_INTERVAL,
     CONF_SITES,
@@ -42,7 +42,7 @@ from .const import (
     TOPOLOGY_REFRESH_INTERVAL,
     operation_disabled_issue_id,
 )
-from .topology import nearest_matching, parents_first
+from ..topology import nearest_matching, parents_first
 
 type EcoStruxureConfigEntry = ConfigEntry[EcoStruxureCoordinator]
 

@@ -35,8 +35,8 @@ from homeassistant.util.unit_conversion import (
     TemperatureConverter,
 )
 
-from .api import Asset, EcoStruxureError, Interval, Measurement, Quantity, Series
-from .const import DOMAIN, LOGGER
+from ..api import Asset, EcoStruxureError, Interval, Measurement, Quantity, Series
+from ..const import DOMAIN, LOGGER
 from .coordinator import EcoStruxureCoordinator, SiteTopology
 
 DEFAULT_HISTORY_DAYS = 30
