@@ -564,6 +564,13 @@ class ITExpertSimulator:
                         return
         raise KeyError(sensor_id)
 
+    def restore_sensor(self, device_id: str, sensor: SimSensor) -> None:
+        """Put a removed sensor back under its id: a sensor update."""
+        state, device = self._find_device(device_id)
+        device.sensors.append(sensor)
+        if device.id in state.org.devices:
+            state.sensors.append(self.now(), {"sensor": sensor.to_json()})
+
     # --- test control: alarms and measurements ----------------------------------------------
 
     def raise_alarm(

@@ -5,8 +5,13 @@ from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.entity_platform import (
+    AddConfigEntryEntitiesCallback,
+    EntityPlatform,
+    async_get_current_platform,
+)
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 
@@ -46,6 +51,17 @@ class TopologySource(Protocol):
 
 
 @callback
+def _async_remove_vanished(
+    platform: EntityPlatform, entry: ConfigEntry[Any], unique_ids: set[str]
+) -> None:
+    """Remove the registry entries (and so the entities) of sources that vanished."""
+    registry = er.async_get(platform.hass)
+    for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if registered.domain == platform.domain and registered.unique_id in unique_ids:
+            registry.async_remove(registered.entity_id)
+
+
+@callback
 def async_add_topology_entities(
     entry: ConfigEntry[Any],
     source: TopologySource,
@@ -54,14 +70,19 @@ def async_add_topology_entities(
 ) -> None:
     """Add the entities `build` describes, now and whenever the topology changes.
 
-    Entities of a vanished object go with its device; if it comes back, they come back.
+    An entity whose source vanished is removed (with its device, or alone when the device
+    stays, such as a deleted IT Expert sensor); if the source comes back, so does the entity.
+    Must be called from a platform's setup: the platform tells which entities are its own.
     """
+    platform = async_get_current_platform()
     known: set[str] = set()
 
     @callback
     def add_new() -> None:
         current = {entity.unique_id or "": entity for entity in build()}
         new = [entity for key, entity in current.items() if key not in known]
+        if vanished := known - current.keys():
+            _async_remove_vanished(platform, entry, vanished)
         known.clear()
         known.update(current)
         if new:

@@ -4,12 +4,13 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
@@ -42,6 +43,7 @@ from ..const import (
     TOPOLOGY_REFRESH_INTERVAL,
     operation_disabled_issue_id,
 )
+from ..coordinator import DeviceSpec, TopologyCoordinator
 from ..topology import nearest_matching, parents_first
 
 type EcoStruxureConfigEntry = ConfigEntry[EcoStruxureCoordinator]
@@ -165,7 +167,7 @@ class EcoStruxureData:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
+class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
     """Polls the selected sites: per cycle one latest-values and one alarms request a site."""
 
     config_entry: EcoStruxureConfigEntry
@@ -190,7 +192,6 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         self._topology_stale = False
         # Why the last topology refresh failed for a site: the message of a failed setup.
         self._topology_error = ""
-        self._topology_listeners: list[CALLBACK_TYPE] = []
         self._unavailable_sites: set[str] = set()  # logged as unavailable, not back yet
         memory = hass.data.setdefault(DATA_ALARM_MEMORY, {}).setdefault(
             entry.entry_id, AlarmMemory()
@@ -203,12 +204,6 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
         self._disabled: dict[str, tuple[OperationDisabledError, datetime]] = {}
 
     # --- topology -------------------------------------------------------------------------
-
-    @callback
-    def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
-        """Call `listener` whenever sites or assets appear or go; returns the remover."""
-        self._topology_listeners.append(listener)
-        return lambda: self._topology_listeners.remove(listener)
 
     async def _async_setup(self) -> None:
         """Fetch the topology before the first values."""
@@ -252,12 +247,10 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
     def _topology_changed(self) -> None:
         """Bring devices in line with the topology, then tell the platforms.
 
-        The platforms must hear of every change, a site lost included: they add the entities
-        they have not added yet, and would not add those of a site that comes back.
+        The platforms hear of every refresh, a site lost included: they add the entities they
+        have not added yet, and would not add those of a site that comes back.
         """
-        self._sync_devices()
-        for listener in list(self._topology_listeners):
-            listener()
+        self._async_topology_refreshed(always=True)
 
     def _site_found(self, site_id: str) -> None:
         ir.async_delete_issue(self.hass, DOMAIN, f"site_not_found_{site_id}")
@@ -276,25 +269,22 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
             translation_placeholders={"site": known.site.name if known else site_id},
         )
 
-    def _sync_devices(self) -> None:
-        """Create a device per site and asset; remove the devices of what vanished."""
-        registry = dr.async_get(self.hass)
-        entry_id = self.config_entry.entry_id
-        wanted: set[tuple[str, str]] = set()
+    @override
+    def _device_specs(self) -> Iterable[DeviceSpec]:
+        """A device per site, and per asset under its parent (or its site)."""
         for site_id, topology in self.topology.items():
-            site_device = registry.async_get_or_create(
-                config_entry_id=entry_id,
-                identifiers={site_device_id(site_id)},
+            site = site_device_id(site_id)
+            yield DeviceSpec(
+                identifier=site,
                 manufacturer=MANUFACTURER,
                 model="Site",
                 name=topology.site.name,
             )
-            wanted.add(site_device_id(site_id))
-            device_ids: dict[str, str] = {}
-            for asset in topology.ordered_assets():  # parents first: their ids are known
-                device = registry.async_get_or_create(
-                    config_entry_id=entry_id,
-                    identifiers={asset_device_id(site_id, asset.id)},
+            listed: set[str] = set()
+            for asset in topology.ordered_assets():  # parents first: their devices exist
+                parent = asset.parent_id or ""
+                yield DeviceSpec(
+                    identifier=asset_device_id(site_id, asset.id),
                     manufacturer=asset.manufacturer or MANUFACTURER,
                     model=asset.model or asset.type.replace("_", " ").capitalize(),
                     model_id=asset.commercial_reference,
@@ -302,13 +292,9 @@ class EcoStruxureCoordinator(DataUpdateCoordinator[EcoStruxureData]):
                     sw_version=asset.firmware_version,
                     name=asset.name,
                     suggested_area=topology.area_of(asset),
-                    via_device_id=device_ids.get(asset.parent_id or "", site_device.id),
+                    via=asset_device_id(site_id, parent) if parent in listed else site,
                 )
-                device_ids[asset.id] = device.id
-                wanted.add(asset_device_id(site_id, asset.id))
-        for device in dr.async_entries_for_config_entry(registry, entry_id):
-            if not device.identifiers & wanted:
-                registry.async_remove_device(device.id)
+                listed.add(asset.id)
 
     # --- values ---------------------------------------------------------------------------
 

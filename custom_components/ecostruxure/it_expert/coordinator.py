@@ -8,17 +8,17 @@ are applied idempotently: upsert by id, delete if present.
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
@@ -41,6 +41,7 @@ from ..const import (
     LOGGER,
     MANUFACTURER,
 )
+from ..coordinator import DeviceSpec, TopologyCoordinator
 from ..topology import nearest_matching, parents_first
 from .const import (
     FULL_SYNC_INTERVAL,
@@ -220,7 +221,7 @@ def alarm_transitions(
     return events
 
 
-class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
+class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
     """Polls the selected organizations by changes; owns their measurement streams."""
 
     config_entry: ITExpertConfigEntry
@@ -250,8 +251,6 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
         self.streams: dict[str, MeasurementStream] = {
             org_id: MeasurementStream(hass, client, org_id) for org_id in self.organization_ids
         }
-        self._topology_listeners: list[CALLBACK_TYPE] = []
-        self._topology_key: object = None
         self._events: dict[tuple[str, str], deque[AlarmEvent]] = {}
         self._baseline = memory.listed  # organizations whose alarms were listed once
         self._unavailable: set[str] = set()  # logged as unavailable, not back yet
@@ -269,57 +268,31 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
 
     # --- topology -------------------------------------------------------------------------
 
-    @callback
-    def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
-        """Call `listener` whenever devices or sensors appear or go; returns the remover."""
-        self._topology_listeners.append(listener)
-        return lambda: self._topology_listeners.remove(listener)
-
-    def _topology_changed(self) -> bool:
-        key = tuple(
-            (org.id, frozenset(org.objects), frozenset(org.sensors))
-            for org in self.organizations.values()
-        )
-        changed = key != self._topology_key
-        self._topology_key = key
-        return changed
-
-    def _sync_devices(self) -> None:
-        """A device per organization, location and device; those that vanished removed."""
-        registry = dr.async_get(self.hass)
-        entry_id = self.config_entry.entry_id
-        wanted: set[tuple[str, str]] = set()
+    @override
+    def _device_specs(self) -> Iterable[DeviceSpec]:
+        """A device per organization, location and device, under its parent."""
         for org in self.organizations.values():
             if not org.objects:
                 continue  # never listed: nothing to show yet
-            org_device = registry.async_get_or_create(
-                config_entry_id=entry_id,
-                identifiers={it_device_id(org.id, org.id)},
+            yield DeviceSpec(
+                identifier=it_device_id(org.id, org.id),
                 manufacturer=MANUFACTURER,
                 model="IT Expert organization",
                 name=org.label,
             )
-            wanted.add(it_device_id(org.id, org.id))
-            device_ids = {org.id: org_device.id}
             rooms = org.rooms()
             for item in org.ordered_objects():
                 is_device = item.kind == InventoryKind.DEVICE
                 kind = (item.type or item.kind).replace("_", " ").capitalize()
-                device = registry.async_get_or_create(
-                    config_entry_id=entry_id,
-                    identifiers={it_device_id(org.id, item.id)},
+                yield DeviceSpec(
+                    identifier=it_device_id(org.id, item.id),
                     manufacturer=MANUFACTURER if is_device else None,
                     model=(item.model or kind) if is_device else kind,
                     serial_number=item.serial_number,
                     name=item.label or kind,
                     suggested_area=rooms.get(item.id),
-                    via_device_id=device_ids[org.parent_of(item) or org.id],
+                    via=it_device_id(org.id, org.parent_of(item) or org.id),
                 )
-                device_ids[item.id] = device.id
-                wanted.add(it_device_id(org.id, item.id))
-        for device in dr.async_entries_for_config_entry(registry, entry_id):
-            if not device.identifiers & wanted:
-                registry.async_remove_device(device.id)
 
     # --- alarm events ---------------------------------------------------------------------
 
@@ -436,10 +409,10 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
         self._log_availability(data)
         data.revoked.update(org_id for org_id in self.organizations if org_id not in covered)
         self._update_consent(data)
-        if self._topology_changed():
-            self._sync_devices()
-            for listener in list(self._topology_listeners):
-                listener()
+        # Sensors are entities' sources without a device of their own.
+        self._async_topology_refreshed(
+            sources=tuple((org.id, frozenset(org.sensors)) for org in self.organizations.values())
+        )
         if self.organizations and not data.available and not data.revoked:
             retry_after = [
                 r.retry_after
