@@ -9,7 +9,7 @@ from homeassistant.data_entry_flow import FlowResult, FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ecostruxure import config_flow
+from custom_components.ecostruxure import capacity
 from custom_components.ecostruxure.api.facility_expert.paths import DEFAULT_BASE_URL
 from custom_components.ecostruxure.const import (
     CONF_ADVANCED,
@@ -176,7 +176,7 @@ async def test_sites_step_needs_a_site_and_respects_the_entity_cap(
     assert result["errors"] == {"base": "no_sites"}
 
     # A cap between what one site and what both sites create (the real one is 10,000).
-    monkeypatch.setattr(config_flow, "MAX_ENTITIES", 100)
+    monkeypatch.setattr(capacity, "MAX_ENTITIES", 100)
     both = [site.id for site in sim.sites]
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SITES: both})
     assert result["errors"] == {"base": "too_many_entities"}
