@@ -33,7 +33,8 @@ from .facility_expert.entry import client_for
 from .facility_expert.statistics import DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS
 from .flow import SCAN_INTERVAL, FlowError, ask, base_url
 from .it_expert import flow as it_flow
-from .it_expert.coordinator import ITExpertConfigEntry, it_device_id
+from .it_expert.coordinator import ITExpertConfigEntry
+from .it_expert.data import it_device_id
 from .it_expert.entry import it_expert_client_for
 from .registry import is_it_expert
 

@@ -11,7 +11,8 @@ import probatio as vol
 
 from .api import EcoStruxureError
 from .const import CONF_MEASUREMENT_STATISTICS, DOMAIN
-from .facility_expert.coordinator import EcoStruxureConfigEntry, site_id_of
+from .facility_expert.coordinator import EcoStruxureConfigEntry
+from .facility_expert.data import site_id_of
 from .facility_expert.statistics import (
     DEFAULT_HISTORY_DAYS,
     MAX_HISTORY_DAYS,

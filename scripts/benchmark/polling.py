@@ -30,7 +30,7 @@ from custom_components.ecostruxure import (  # noqa: F401
     sensor as _sensor,
 )
 from custom_components.ecostruxure.api.facility_expert import paths
-from custom_components.ecostruxure.api.transport import DEFAULT_CONCURRENCY
+from custom_components.ecostruxure.api.pacing import DEFAULT_CONCURRENCY
 from custom_components.ecostruxure.capacity import MAX_ENTITIES
 from custom_components.ecostruxure.const import (
     ALARM_WINDOW_MARGIN,

@@ -23,7 +23,7 @@ from custom_components.ecostruxure.api.facility_expert.parsing import (
     parse_sites_page,
 )
 from custom_components.ecostruxure.api.json_reading import parse_field_errors
-from custom_components.ecostruxure.api.transport import parse_retry_after
+from custom_components.ecostruxure.api.pacing import parse_retry_after
 
 PARSERS: list[Callable[[object], object]] = [
     parse_sites_page,

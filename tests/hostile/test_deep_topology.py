@@ -23,8 +23,8 @@ from custom_components.ecostruxure.const import (
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
 )
-from custom_components.ecostruxure.facility_expert.coordinator import SiteTopology
-from custom_components.ecostruxure.it_expert.coordinator import Organization
+from custom_components.ecostruxure.facility_expert.data import SiteTopology
+from custom_components.ecostruxure.it_expert.data import Organization
 from custom_components.ecostruxure.topology import nearest_matching, parents_first
 from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
 

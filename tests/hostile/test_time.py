@@ -14,7 +14,7 @@ from custom_components.ecostruxure.api import (
     ITExpertClient,
     RateLimitedError,
 )
-from custom_components.ecostruxure.api.transport import MAX_RETRY_AFTER
+from custom_components.ecostruxure.api.pacing import MAX_RETRY_AFTER
 from custom_components.ecostruxure.const import (
     CONF_BASE_URL,
     CONF_SCAN_INTERVAL,

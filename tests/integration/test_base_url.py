@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ecostruxure.api import FacilityExpertClient, RedirectError
 from custom_components.ecostruxure.api.it_expert.client import ITExpertClient
-from custom_components.ecostruxure.api.transport import DEFAULT_CONCURRENCY
+from custom_components.ecostruxure.api.pacing import DEFAULT_CONCURRENCY
 from custom_components.ecostruxure.const import (
     CONF_ADVANCED,
     CONF_API_KEY,

@@ -32,7 +32,7 @@ from custom_components.ecostruxure.const import (
     SERVICE_FACILITY_EXPERT,
     SERVICE_IT_EXPERT,
 )
-from custom_components.ecostruxure.it_expert.coordinator import it_device_id
+from custom_components.ecostruxure.it_expert.data import it_device_id
 from simulator import (
     BodyFault,
     ITExpertConfig,

@@ -9,7 +9,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.ecostruxure.facility_expert.coordinator import asset_device_id
+from custom_components.ecostruxure.facility_expert.data import asset_device_id
 from simulator import SimulatorServer
 
 

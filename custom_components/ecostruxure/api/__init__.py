@@ -43,7 +43,7 @@ from .facility_expert.models import (
     TimeSeriesPoint,
 )
 from .it_expert import ITExpertClient
-from .transport import ConnectionLimit, RetryPolicy
+from .pacing import ConnectionLimit, RetryPolicy
 
 __all__ = [
     "Address",

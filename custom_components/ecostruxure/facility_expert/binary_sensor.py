@@ -16,7 +16,8 @@ from homeassistant.util import dt as dt_util
 
 from ..api import Alarm, AlarmType, Asset
 from ..const import STALE_AFTER
-from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator, SiteTopology, SiteValues
+from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
+from .data import SiteTopology, SiteValues
 from .entity import EcoStruxureEntity, async_add_site_entities
 
 _PROBLEM = BinarySensorDeviceClass.PROBLEM

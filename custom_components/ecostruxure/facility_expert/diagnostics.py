@@ -5,7 +5,8 @@ from typing import Any
 
 from homeassistant.helpers import device_registry as dr
 
-from .coordinator import EcoStruxureConfigEntry, SiteTopology, asset_device_id, site_device_id
+from .coordinator import EcoStruxureConfigEntry
+from .data import SiteTopology, asset_device_id, site_device_id
 
 
 def _site(entry: EcoStruxureConfigEntry, topology: SiteTopology) -> dict[str, Any]:

@@ -8,14 +8,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..api import Asset
 from ..entity import ChangeOnlyEntity, async_add_topology_entities
-from .coordinator import (
-    EcoStruxureConfigEntry,
-    EcoStruxureCoordinator,
-    SiteTopology,
-    SiteValues,
-    asset_device_id,
-    site_device_id,
-)
+from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
+from .data import SiteTopology, SiteValues, asset_device_id, site_device_id
 
 
 class EcoStruxureEntity(ChangeOnlyEntity[EcoStruxureCoordinator]):

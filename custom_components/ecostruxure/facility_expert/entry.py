@@ -22,13 +22,8 @@ from ..const import (
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
 )
-from .coordinator import (
-    DATA_ALARM_MEMORY,
-    EcoStruxureConfigEntry,
-    EcoStruxureCoordinator,
-    asset_device_id,
-    site_device_id,
-)
+from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
+from .data import DATA_ALARM_MEMORY, asset_device_id, site_device_id
 from .statistics import DEFAULT_HISTORY_DAYS, HOUR, EnergyHistory, async_clear_site_statistics
 
 DATA_CONNECTION_LIMITS: HassKey[dict[str, ConnectionLimit]] = HassKey(f"{DOMAIN}_connection_limits")

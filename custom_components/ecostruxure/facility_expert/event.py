@@ -8,7 +8,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 
 from ..api import Alarm
-from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator, SiteTopology
+from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
+from .data import SiteTopology
 from .entity import EcoStruxureEntity, async_add_site_entities
 
 ALARM_RAISED = "alarm_raised"

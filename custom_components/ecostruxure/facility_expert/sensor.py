@@ -29,7 +29,8 @@ from homeassistant.helpers.typing import StateType
 
 from ..api import Asset, Measurement, Quantity
 from ..units import device_class_accepts
-from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator, SiteTopology, SiteValues
+from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
+from .data import SiteTopology, SiteValues
 from .entity import EcoStruxureEntity, async_add_site_entities
 
 

@@ -5,7 +5,8 @@ from typing import Any
 
 from homeassistant.helpers import device_registry as dr
 
-from .coordinator import ITExpertConfigEntry, it_device_id
+from .coordinator import ITExpertConfigEntry
+from .data import it_device_id
 
 
 def entry_diagnostics(entry: ITExpertConfigEntry) -> dict[str, Any]:

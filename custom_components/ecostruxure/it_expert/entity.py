@@ -3,7 +3,8 @@
 from homeassistant.helpers.device_registry import DeviceInfo
 
 from ..entity import ChangeOnlyEntity
-from .coordinator import ITExpertCoordinator, Organization, it_device_id
+from .coordinator import ITExpertCoordinator
+from .data import Organization, it_device_id
 
 
 class ITExpertEntity(ChangeOnlyEntity[ITExpertCoordinator]):

@@ -10,12 +10,8 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from ..api.it_expert.client import ITExpertClient
 from ..api.urls import normalize_base_url
 from ..const import CONF_API_KEY, CONF_BASE_URL, CONF_ORGANIZATIONS, IT_UNIQUE_ID
-from .coordinator import (
-    DATA_IT_ALARM_MEMORY,
-    ITExpertConfigEntry,
-    ITExpertCoordinator,
-    it_device_id,
-)
+from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
+from .data import DATA_IT_ALARM_MEMORY, it_device_id
 
 
 def it_expert_client_for(hass: HomeAssistant, data: Mapping[str, Any]) -> ITExpertClient:

@@ -11,7 +11,8 @@ from homeassistant.helpers.event import async_call_later
 
 from ..api.it_expert.models import InventoryKind, InventoryObject, ITAlarm
 from ..entity import async_add_topology_entities
-from .coordinator import ALARM_CLEARED, ALARM_RAISED, ITExpertConfigEntry, ITExpertCoordinator
+from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
+from .data import ALARM_CLEARED, ALARM_RAISED
 from .entity import ITExpertEntity
 
 ALARM_EVENTS = EventEntityDescription(

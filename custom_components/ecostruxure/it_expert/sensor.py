@@ -29,7 +29,8 @@ from ..api.it_expert.models import InventoryKind, Sensor, SensorValueType
 from ..entity import async_add_topology_entities
 from ..units import device_class_accepts
 from .const import SEVERITY_LEVEL_NONE, SEVERITY_LEVELS, counts_as_alarm, severity_level
-from .coordinator import ITExpertConfigEntry, ITExpertCoordinator, Organization
+from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
+from .data import Organization
 from .entity import ITExpertEntity
 
 # Home Assistant refuses longer states.

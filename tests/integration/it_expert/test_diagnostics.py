@@ -9,7 +9,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.ecostruxure.it_expert.coordinator import it_device_id
+from custom_components.ecostruxure.it_expert.data import it_device_id
 from simulator import SimulatorServer
 
 from .conftest import wait_for

@@ -9,7 +9,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ecostruxure.const import DOMAIN
-from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator, it_device_id
+from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator
+from custom_components.ecostruxure.it_expert.data import it_device_id
 from simulator import SimulatorServer
 
 from .test_entities import device_of, org_of

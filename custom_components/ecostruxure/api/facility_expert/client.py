@@ -8,15 +8,8 @@ from urllib.parse import quote
 import aiohttp
 
 from ..errors import InvalidResponseError
-from ..transport import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_TIMEOUT,
-    ConnectionLimit,
-    HttpTransport,
-    QueryParams,
-    RetryPolicy,
-)
+from ..pacing import DEFAULT_CONCURRENCY, ConnectionLimit, RetryPolicy
+from ..transport import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, HttpTransport, QueryParams
 from . import paths
 from .models import Alarm, AlarmStatus, Asset, Interval, LatestValue, Series, Site, SiteDetail
 from .parsing import (

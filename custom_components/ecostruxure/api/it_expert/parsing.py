@@ -11,8 +11,6 @@ Where the field names are inferred, the alternatives of docs/it-expert-contract.
 """
 
 from collections.abc import Callable
-from enum import StrEnum
-import json
 import logging
 import re
 from typing import Final, cast
@@ -20,15 +18,12 @@ from typing import Final, cast
 from ..errors import InvalidResponseError
 from ..json_reading import (
     MESSAGE_MAX,
-    NAME_MAX,
     UNIT_MAX,
     JsonObject,
     MalformedItemError,
     bounded_int,
     clean_text,
-    finite_float,
     json_object,
-    opaque_id,
     optional_id,
     optional_int,
     optional_str,
@@ -46,7 +41,6 @@ from .models import (
     ITAlarm,
     ITSeverity,
     Sensor,
-    SensorReading,
     SensorValueType,
     Snapshot,
 )
@@ -89,16 +83,6 @@ NUMERIC_SENSOR_TYPE_WORDS: Final = frozenset(
 )
 _WORD_SEPARATORS: Final = re.compile(r"[^A-Za-z0-9]+")
 _SEVERITIES: Final = {severity.value: severity for severity in ITSeverity}
-
-
-class StreamSignal(StrEnum):
-    """A system message of a measurement stream that changes how it is read."""
-
-    RATE_LIMITED = "rate_limited"
-    COMPLETED = "completed"
-
-
-_SYSTEM_MESSAGE_TYPES: Final = ("replaySystemMessageType", "systemMessageType")
 
 
 # --- fields -----------------------------------------------------------------------------
@@ -346,62 +330,3 @@ def parse_alarm_changes(payload: object) -> Changes[ITAlarm]:
     raw = _list_field(obj, "alarms")
     alarms = parse_items(raw, "alarm", _alarm)
     return Changes(_offset(obj), tuple(Change(item=alarm) for alarm in alarms))
-
-
-# --- measurement streams ----------------------------------------------------------------
-
-
-def _reading_value(obj: JsonObject) -> float | str | None:
-    number = obj.get("numericValue")
-    if isinstance(number, int | float) and not isinstance(number, bool):
-        return finite_float(number)
-    text = obj.get("stringValue")
-    if not isinstance(text, str):
-        return None
-    # Cut as the sensor's state is: a longer text is never shown, so never kept.
-    return clean_text(text, NAME_MAX) or ""
-
-
-def parse_stream_line(line: bytes | str) -> SensorReading | StreamSignal | None:
-    """Read one line of a measurement stream.
-
-    A measurement gives a SensorReading; a rate-limit or replay-completed system message its
-    StreamSignal; a heartbeat (empty line) and anything unreadable or unknown give None (the
-    latter logged at debug level, without the line's content).
-    """
-    if not line.strip():
-        return None
-    try:
-        document = json.loads(line)
-    except ValueError, RecursionError:  # RecursionError: absurdly deep nesting
-        _LOGGER.debug("Ignoring a stream line that is not JSON (%d characters)", len(line))
-        return None
-    if not isinstance(document, dict):
-        _LOGGER.debug("Ignoring a stream line that is not a JSON object")
-        return None
-    obj = cast(JsonObject, document)
-    if "sensorId" in obj:
-        sensor_id = optional_id(obj, "sensorId")
-        timestamp = sane_datetime(obj.get("timestamp"))
-        if sensor_id is None or timestamp is None:
-            _LOGGER.debug("Ignoring a measurement without a sensor id or a readable timestamp")
-            return None
-        return SensorReading(
-            sensor_id=sensor_id,
-            timestamp=timestamp,
-            value=_reading_value(obj),
-            # An opaque token: refused when too long, never cut (see json_reading.ID_MAX).
-            offset=opaque_id(obj.get("offset")),
-        )
-    for name in _SYSTEM_MESSAGE_TYPES:
-        if (message_type := optional_str(obj, name)) is None:
-            continue
-        lowered = message_type.lower()
-        if "rate" in lowered:
-            return StreamSignal.RATE_LIMITED
-        if "complet" in lowered:
-            return StreamSignal.COMPLETED
-        _LOGGER.debug("Ignoring an unknown stream message %s=%.40s", name, message_type)
-        return None
-    _LOGGER.debug("Ignoring a stream line of unknown fields %s", sorted(obj)[:10])
-    return None
