@@ -47,7 +47,7 @@ from .flow import PASSWORD, URL, FlowError, ask, title
 from .it_expert import flow as it_flow
 from .it_expert.entry import it_expert_client_for
 from .options_flow import EcoStruxureOptionsFlow
-from .registry import is_it_expert
+from .registry import parts_of
 
 
 class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -250,111 +250,72 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
     # --- reauthentication and reconfiguration -------------------------------------------
 
     async def _replace_connection(
-        self, entry: ConfigEntry[Any], data: dict[str, str], errors: dict[str, str]
-    ) -> ConfigFlowResult | None:
-        """Save new secrets (and base URL) if they reach the same data, then reload."""
-        try:
-            if is_it_expert(entry):
-                await it_flow.same_account(it_expert_client_for(self.hass, data), entry)
+        self,
+        entry: ConfigEntry[Any],
+        step_id: str,
+        schema: vol.Schema,
+        user_input: dict[str, Any] | None,
+        placeholders: dict[str, str] | None = None,
+    ) -> ConfigFlowResult:
+        """The form of new secrets (and base URL): saved if they reach the same data."""
+        part = parts_of(entry).flow
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                data = part.data(
+                    user_input, user_input.get(CONF_BASE_URL, entry.data[CONF_BASE_URL])
+                )
+                await part.same_account(self.hass, data, entry)
+            except FlowError as err:
+                errors["base"] = err.key
             else:
-                await fe_flow.same_account(client_for(self.hass, data), entry)
-        except FlowError as err:
-            errors["base"] = err.key
-            return None
-        return self.async_update_reload_and_abort(entry, data_updates=data)
+                return self.async_update_reload_and_abort(entry, data_updates=data)
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                schema, {CONF_BASE_URL: entry.data[CONF_BASE_URL]}
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start re-authentication after the service rejected the secrets."""
-        if is_it_expert(self._get_reauth_entry()):
-            return await self.async_step_reauth_it_expert()
-        return await self.async_step_reauth_confirm()
+        return await self._reauth(None)
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for both Facility Expert secrets again; accept them only for the same account."""
-        entry = self._get_reauth_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            try:
-                data = fe_flow.data(user_input, entry.data[CONF_BASE_URL])
-            except FlowError as err:
-                errors["base"] = err.key
-            else:
-                if (done := await self._replace_connection(entry, data, errors)) is not None:
-                    return done
-        return self.async_show_form(
-            step_id="reauth_confirm",
-            data_schema=fe_flow.SECRETS,
-            errors=errors,
-            description_placeholders={"title": entry.title},
-        )
+        return await self._reauth(user_input)
 
     async def async_step_reauth_it_expert(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the IT Expert key again; accept it only if it covers the entry's data."""
+        return await self._reauth(user_input)
+
+    async def _reauth(self, user_input: dict[str, Any] | None) -> ConfigFlowResult:
         entry = self._get_reauth_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            try:
-                data = it_flow.data(user_input, entry.data[CONF_BASE_URL])
-            except FlowError as err:
-                errors["base"] = err.key
-            else:
-                if (done := await self._replace_connection(entry, data, errors)) is not None:
-                    return done
-        return self.async_show_form(
-            step_id="reauth_it_expert",
-            data_schema=it_flow.SECRETS,
-            errors=errors,
-            description_placeholders={"title": entry.title},
+        part = parts_of(entry).flow
+        return await self._replace_connection(
+            entry, part.reauth_step, part.secrets, user_input, {"title": entry.title}
         )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the secrets or the base URL of an entry, keeping its sites."""
-        entry = self._get_reconfigure_entry()
-        if is_it_expert(entry):
-            return await self.async_step_reconfigure_it_expert()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            try:
-                data = fe_flow.data(user_input, user_input[CONF_BASE_URL])
-            except FlowError as err:
-                errors["base"] = err.key
-            else:
-                if (done := await self._replace_connection(entry, data, errors)) is not None:
-                    return done
-        schema = fe_flow.SECRETS.extend({vol.Required(CONF_BASE_URL): URL})
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
-                schema, {CONF_BASE_URL: entry.data[CONF_BASE_URL]}
-            ),
-            errors=errors,
-        )
+        return await self._reconfigure(user_input)
 
     async def async_step_reconfigure_it_expert(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the key or the base URL of an IT Expert entry, keeping its organizations."""
+        return await self._reconfigure(user_input)
+
+    async def _reconfigure(self, user_input: dict[str, Any] | None) -> ConfigFlowResult:
         entry = self._get_reconfigure_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            try:
-                data = it_flow.data(user_input, user_input[CONF_BASE_URL])
-            except FlowError as err:
-                errors["base"] = err.key
-            else:
-                if (done := await self._replace_connection(entry, data, errors)) is not None:
-                    return done
-        schema = it_flow.SECRETS.extend({vol.Required(CONF_BASE_URL): URL})
-        return self.async_show_form(
-            step_id="reconfigure_it_expert",
-            data_schema=self.add_suggested_values_to_schema(
-                schema, {CONF_BASE_URL: entry.data[CONF_BASE_URL]}
-            ),
-            errors=errors,
-        )
+        part = parts_of(entry).flow
+        schema = part.secrets.extend({vol.Required(CONF_BASE_URL): URL})
+        return await self._replace_connection(entry, part.reconfigure_step, schema, user_input)

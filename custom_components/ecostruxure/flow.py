@@ -1,7 +1,11 @@
 """What the flow parts of both services share: the form error, one error policy, base URLs."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -10,6 +14,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+import probatio as vol
 
 from .api import (
     AuthenticationError,
@@ -97,3 +102,18 @@ def base_url(url: str) -> str:
 def title(names: list[str]) -> str:
     """The first name chosen, and how many more: "Tower A (+2)"."""
     return names[0] + (f" (+{len(names) - 1})" if len(names) > 1 else "")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowPart:
+    """What the flow needs of a service to ask for its secrets again and check them."""
+
+    secrets: vol.Schema
+    # The entry's data from a form and a base URL (raises FlowError for a bad URL).
+    data: Callable[[Mapping[str, Any], str], dict[str, str]]
+    # Raises FlowError("wrong_account") unless the data reach what the entry holds.
+    same_account: Callable[[HomeAssistant, Mapping[str, Any], ConfigEntry[Any]], Awaitable[None]]
+    reauth_step: str
+    reconfigure_step: str
+    # The options flow's step of the service (its first form is the "init" step).
+    options_step: str

@@ -1,5 +1,6 @@
 """Options: the sites or organizations of an entry, the polling interval, the history."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -36,7 +37,7 @@ from .it_expert import flow as it_flow
 from .it_expert.coordinator import ITExpertConfigEntry
 from .it_expert.data import it_device_id
 from .it_expert.entry import it_expert_client_for
-from .registry import is_it_expert
+from .registry import parts_of
 
 
 class EcoStruxureOptionsFlow(OptionsFlowWithReload):
@@ -44,13 +45,17 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One form: sites or organizations, interval, and for Facility Expert the history."""
-        if is_it_expert(self.config_entry):
-            return await self.async_step_it_expert()
-        return await self._facility_expert(self.config_entry, user_input)
+        step = parts_of(self.config_entry).flow.options_step
+        handler: Callable[[dict[str, Any] | None], Awaitable[ConfigFlowResult]] = getattr(
+            self, f"async_step_{step}"
+        )
+        return await handler(user_input)
 
-    async def _facility_expert(
-        self, entry: EcoStruxureConfigEntry, user_input: dict[str, Any] | None
+    async def async_step_facility_expert(
+        self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
+        """Sites, interval and history of a Facility Expert entry (shown as the init step)."""
+        entry: EcoStruxureConfigEntry = self.config_entry
         try:
             base_url(entry.data[CONF_BASE_URL])  # one edited by hand: an abort, not a crash
             client = client_for(self.hass, dict(entry.data))

@@ -21,14 +21,17 @@ from .facility_expert import (
     diagnostics as fe_diagnostics,
     entry as fe_entry,
     event as fe_event,
+    flow as fe_flow,
     sensor as fe_sensor,
 )
 from .facility_expert.coordinator import EcoStruxureConfigEntry
+from .flow import FlowPart
 from .it_expert import (
     binary_sensor as it_binary_sensor,
     diagnostics as it_diagnostics,
     entry as it_entry,
     event as it_event,
+    flow as it_flow,
     sensor as it_sensor,
 )
 from .it_expert.coordinator import ITExpertConfigEntry
@@ -52,6 +55,7 @@ class ServiceParts:
     device_removable: Callable[[Any, dr.DeviceEntry], bool]
     entry_diagnostics: Callable[[Any], dict[str, Any]]
     device_diagnostics: Callable[[Any, dr.DeviceEntry], dict[str, Any]]
+    flow: FlowPart
 
 
 SERVICES: Final[Mapping[str, ServiceParts]] = {
@@ -68,6 +72,7 @@ SERVICES: Final[Mapping[str, ServiceParts]] = {
         device_removable=fe_entry.device_removable,
         entry_diagnostics=fe_diagnostics.entry_diagnostics,
         device_diagnostics=fe_diagnostics.device_diagnostics,
+        flow=fe_flow.PART,
     ),
     SERVICE_IT_EXPERT: ServiceParts(
         setup=it_entry.async_setup_entry,
@@ -82,6 +87,7 @@ SERVICES: Final[Mapping[str, ServiceParts]] = {
         device_removable=it_entry.device_removable,
         entry_diagnostics=it_diagnostics.entry_diagnostics,
         device_diagnostics=it_diagnostics.device_diagnostics,
+        flow=it_flow.PART,
     ),
 }
 

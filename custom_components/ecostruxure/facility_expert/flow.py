@@ -22,7 +22,8 @@ from ..const import (
     DOMAIN,
     SERVICE_FACILITY_EXPERT,
 )
-from ..flow import PASSWORD, FlowError, ask, base_url
+from ..flow import PASSWORD, FlowError, FlowPart, ask, base_url
+from .entry import client_for
 
 SECRETS = vol.Schema(
     {vol.Required(CONF_SUBSCRIPTION_KEY): PASSWORD, vol.Required(CONF_TECHNICAL_TOKEN): PASSWORD}
@@ -100,3 +101,20 @@ async def same_account(client: FacilityExpertClient, entry: ConfigEntry[Any]) ->
     configured = set(entry.options.get(CONF_SITES, ()))
     if configured and not configured & visible:
         raise FlowError("wrong_account")
+
+
+async def verify_same_account(
+    hass: HomeAssistant, data: Mapping[str, Any], entry: ConfigEntry[Any]
+) -> None:
+    """Refuse secrets of another account (see same_account)."""
+    await same_account(client_for(hass, data), entry)
+
+
+PART = FlowPart(
+    secrets=SECRETS,
+    data=data,
+    same_account=verify_same_account,
+    reauth_step="reauth_confirm",
+    reconfigure_step="reconfigure",
+    options_step="facility_expert",
+)

@@ -23,7 +23,8 @@ from ..const import (
     LOGGER,
     SERVICE_IT_EXPERT,
 )
-from ..flow import PASSWORD, FlowError, ask, base_url
+from ..flow import PASSWORD, FlowError, FlowPart, ask, base_url
+from .entry import it_expert_client_for
 
 SECRETS = vol.Schema({vol.Required(CONF_API_KEY): PASSWORD})
 
@@ -132,3 +133,20 @@ async def same_account(client: ITExpertClient, entry: ConfigEntry[Any]) -> None:
     configured = set(entry.options.get(CONF_ORGANIZATIONS, ()))
     if configured and not configured & covered:
         raise FlowError("wrong_account")
+
+
+async def verify_same_account(
+    hass: HomeAssistant, data: Mapping[str, Any], entry: ConfigEntry[Any]
+) -> None:
+    """Refuse a key of another customer (see same_account)."""
+    await same_account(it_expert_client_for(hass, data), entry)
+
+
+PART = FlowPart(
+    secrets=SECRETS,
+    data=data,
+    same_account=verify_same_account,
+    reauth_step="reauth_it_expert",
+    reconfigure_step="reconfigure_it_expert",
+    options_step="it_expert",
+)
