@@ -1,7 +1,7 @@
 """What the entities of both services share: change-only writes, entities following a topology."""
 
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, callback
@@ -26,6 +26,7 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
     _written: tuple[object, ...] | None = None
 
     @callback
+    @override
     def _handle_coordinator_update(self) -> None:
         """Write the state only when what a user sees changed."""
         seen = self._fingerprint()
@@ -33,6 +34,7 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
             self._written = seen
             self.async_write_ha_state()
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Remember what was written first, so the next cycle compares against it."""
         await super().async_added_to_hass()

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -101,6 +101,7 @@ class AlarmBinarySensor(EcoStruxureEntity, BinarySensorEntity):
             self._attr_translation_placeholders = {"alarm_type": alarm_type.replace("_", " ")}
 
     @property
+    @override
     def available(self) -> bool:
         """Unavailable too while the alarm operation is disabled."""
         site = self.site_values
@@ -114,15 +115,18 @@ class AlarmBinarySensor(EcoStruxureEntity, BinarySensorEntity):
         return None
 
     @property
+    @override
     def is_on(self) -> bool:
         """Whether an alarm of this type is active on the asset."""
         return self._newest() is not None
 
+    @override
     def _fingerprint(self) -> tuple[object, ...]:
         """The newest alarm: state and attributes follow from it (one scan, no rendering)."""
         return (self.available, self._newest())
 
     @property
+    @override
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """The active alarm's label, message, severity and activation time."""
         alarm = self._newest()
@@ -152,6 +156,7 @@ class SiteBinarySensor(EcoStruxureEntity, BinarySensorEntity):
         self.entity_description = description
 
     @property
+    @override
     def is_on(self) -> bool | None:
         """The value computed from this cycle's answers."""
         site = self.site_values

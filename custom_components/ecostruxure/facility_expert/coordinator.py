@@ -89,6 +89,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
 
     # --- topology -------------------------------------------------------------------------
 
+    @override
     async def _async_setup(self) -> None:
         """Fetch the topology before the first values."""
         await self._async_refresh_topology()
@@ -288,6 +289,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
             translation_key=f"operation_disabled_{operation}",
         )
 
+    @override
     async def _async_update_data(self) -> EcoStruxureData:
         """One cycle: latest values and active alarms of every site, concurrently."""
         if (

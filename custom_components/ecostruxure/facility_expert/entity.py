@@ -1,6 +1,7 @@
 """Base entity of Facility Expert: attached to a site or one of its assets."""
 
 from collections.abc import Callable, Iterable
+from typing import override
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -38,6 +39,7 @@ class EcoStruxureEntity(ChangeOnlyEntity[EcoStruxureCoordinator]):
         return None if data is None else data.sites.get(self.site_id)
 
     @property
+    @override
     def available(self) -> bool:
         """Unavailable while the site does not answer: never a made-up value."""
         return super().available and self.site_values is not None

@@ -1,6 +1,7 @@
 """An event entity per site: one event each time an alarm is raised or cleared."""
 
 from datetime import datetime
+from typing import override
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
@@ -39,6 +40,7 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
         # requests reach back a little before it (ALARM_WINDOW_MARGIN) and may return one.
         self._since = last.polled if last else None
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Catch up with the current answer, which may have come before the entity was added.
 
@@ -70,6 +72,7 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
         }
 
     @callback
+    @override
     def _handle_coordinator_update(self) -> None:
         """Compare this cycle's active alarms with the last ones and fire the differences."""
         site = self.site_values

@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -212,12 +213,14 @@ class MeasurementSensor(EcoStruxureEntity, SensorEntity):
             self._attr_name = measurement.name
 
     @property
+    @override
     def native_value(self) -> float | None:
         """The last reported value; None (unknown) when the device did not report."""
         site = self.site_values
         latest = None if site is None else site.values.get(self.measurement.id)
         return None if latest is None else latest.value
 
+    @override
     def _fingerprint(self) -> tuple[object, ...]:
         """The value, not the state: the state follows from it (unit and precision are fixed).
 
@@ -243,6 +246,7 @@ class SiteSensor(EcoStruxureEntity, SensorEntity):
         self.entity_description = description
 
     @property
+    @override
     def native_value(self) -> StateType | datetime:
         """The value computed from this cycle's answers."""
         site = self.site_values

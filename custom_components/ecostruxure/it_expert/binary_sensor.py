@@ -1,7 +1,7 @@
 """IT Expert binary sensors: a problem sensor per device, the stream's state per organization."""
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -41,17 +41,20 @@ class DeviceProblem(ITExpertEntity, BinarySensorEntity):
         """Attach the sensor to its device."""
         super().__init__(coordinator, organization_id, device_id, PROBLEM.key)
 
+    @override
     def _fingerprint(self) -> tuple[object, ...]:
         """The device's active alarms: state and attributes follow from them."""
         return (self.available, tuple(self.organization.active_by_device.get(self.object_id, ())))
 
     @property
+    @override
     def is_on(self) -> bool:
         """Whether an alarm that counts is active."""
         alarms = self.organization.active_by_device.get(self.object_id, ())
         return any(counts_as_alarm(alarm.severity) for alarm in alarms)
 
     @property
+    @override
     def extra_state_attributes(self) -> dict[str, Any]:
         """The active alarms, newest first: label, severity and since when."""
         return {
@@ -76,6 +79,7 @@ class StreamConnected(ITExpertEntity, BinarySensorEntity):
         super().__init__(coordinator, organization_id, organization_id, STREAM.key)
         self._stream = coordinator.streams[organization_id]
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Follow the stream's connects and drops."""
         await super().async_added_to_hass()
@@ -86,6 +90,7 @@ class StreamConnected(ITExpertEntity, BinarySensorEntity):
         self._handle_coordinator_update()
 
     @property
+    @override
     def is_on(self) -> bool:
         """Connected now."""
         return self._stream.connected

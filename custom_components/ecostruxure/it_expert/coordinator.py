@@ -211,6 +211,7 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
             self._queue_events(org, before)
         self._baseline.add(org.id)
 
+    @override
     async def _async_update_data(self) -> ITExpertData:
         """One cycle over every selected organization, concurrently."""
         try:

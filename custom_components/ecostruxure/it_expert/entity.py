@@ -1,5 +1,7 @@
 """Base entity of IT Expert: attached to an organization's object, fed by the coordinator."""
 
+from typing import override
+
 from homeassistant.helpers.device_registry import DeviceInfo
 
 from ..entity import ChangeOnlyEntity
@@ -26,6 +28,7 @@ class ITExpertEntity(ChangeOnlyEntity[ITExpertCoordinator]):
         return self.coordinator.organizations[self.organization_id]
 
     @property
+    @override
     def available(self) -> bool:
         """Unavailable while the organization does not answer or withdrew its consent."""
         data = self.coordinator.data

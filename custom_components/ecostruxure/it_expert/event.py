@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import override
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
@@ -53,6 +54,7 @@ class DeviceAlarmEvents(ITExpertEntity, EventEntity):
         super().__init__(coordinator, organization_id, device.id, ALARM_EVENTS.key)
         self._attr_entity_registry_enabled_default = alarm_events_enabled(device)
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Fire what happened before the device was listed (the inventory lags the alarms).
 
@@ -73,6 +75,7 @@ class DeviceAlarmEvents(ITExpertEntity, EventEntity):
             self._written = self._fingerprint()
 
     @callback
+    @override
     def _handle_coordinator_update(self) -> None:
         """Fire this cycle's raises and clears of the device."""
         self._fire_pending()

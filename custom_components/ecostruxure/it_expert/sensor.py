@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -145,6 +146,7 @@ class ReadingSensor(ITExpertEntity, SensorEntity):
         self._attr_name = (sensor.label or sensor.type or sensor.id)[:MAX_STATE_LENGTH]
         self._stream = coordinator.streams[organization_id]
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Follow the stream: this sensor's readings, and whether they are current."""
         await super().async_added_to_hass()
@@ -156,15 +158,18 @@ class ReadingSensor(ITExpertEntity, SensorEntity):
         self._handle_coordinator_update()
 
     @property
+    @override
     def available(self) -> bool:
         """Unavailable while the organization is, or the stream has been down for a while."""
         return super().available and self._stream.fresh
 
+    @override
     def _fingerprint(self) -> tuple[object, ...]:
         """The reading's value: the state follows from it (no rendering to compare)."""
         return (self.available, self.native_value)
 
     @property
+    @override
     def native_value(self) -> StateType:
         """The newest reading; None (unknown) until the sensor reports after start."""
         reading = self._stream.readings.get(self.sensor.id)
@@ -231,11 +236,13 @@ class AlarmSensor(ITExpertEntity, SensorEntity):
         super().__init__(coordinator, organization_id, device_id, description.key)
         self.entity_description = description
 
+    @override
     def _fingerprint(self) -> tuple[object, ...]:
         """The value: the state follows from it (no rendering to compare)."""
         return (self.available, self.native_value)
 
     @property
+    @override
     def native_value(self) -> StateType:
         """Computed from the device's active alarms."""
         return self.entity_description.value_fn(self.organization, self.object_id)
