@@ -143,8 +143,8 @@ async def _bomb(name: str) -> Cost:
             stream = MeasurementStream(cast(Any, hass), it, ORG)
 
             async def keep() -> None:
-                await stream._read_live()  # noqa: SLF001
-                stream._stop()  # noqa: SLF001
+                await stream.live.read_until_dropped()
+                stream.live.stop()
 
             run = keep
         else:
