@@ -36,6 +36,10 @@ STALE_AFTER: Final = timedelta(hours=1)
 ALARM_WINDOW_MARGIN: Final = timedelta(minutes=5)
 MAX_ALARM_WINDOW: Final = timedelta(days=1)
 
+# The event types of the alarm event entities, both services.
+ALARM_RAISED: Final = "alarm_raised"
+ALARM_CLEARED: Final = "alarm_cleared"
+
 # IT Expert entries are named by their first organization; their unique id carries the service
 # so that it can never meet a Facility Expert site id.
 IT_UNIQUE_ID: Final = "it_expert:{}"

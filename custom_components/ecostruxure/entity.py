@@ -40,6 +40,12 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
         await super().async_added_to_hass()
         self._written = self._fingerprint()
 
+    @callback
+    def async_write_state_now(self) -> None:
+        """Write the state even if it looks unchanged (an event is a state of its own)."""
+        self.async_write_ha_state()
+        self._written = self._fingerprint()
+
     def _fingerprint(self) -> tuple[object, ...]:
         """What a user sees of the entity: written again only when it changes."""
         return (self.available, self.state, repr(self.extra_state_attributes))

@@ -9,12 +9,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 
 from ..api import Alarm
+from ..const import ALARM_CLEARED, ALARM_RAISED
 from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
 from .data import SiteTopology
 from .entity import EcoStruxureEntity, async_add_site_entities
-
-ALARM_RAISED = "alarm_raised"
-ALARM_CLEARED = "alarm_cleared"
 
 ALARM_EVENTS = EventEntityDescription(
     key="alarms", translation_key="alarms", event_types=[ALARM_RAISED, ALARM_CLEARED]
@@ -96,8 +94,7 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
                 self.coordinator.alarms_told[self.site_id] = compared
             for event_type, alarm in events:
                 self._trigger_event(event_type, self._details(alarm))
-                self.async_write_ha_state()  # one state write per event
-                self._written = self._fingerprint()
+                self.async_write_state_now()  # one state write per event
         super()._handle_coordinator_update()
 
     def _over_before_we_looked(self, alarm: Alarm) -> bool:

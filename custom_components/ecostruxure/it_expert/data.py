@@ -18,6 +18,8 @@ from ..api.it_expert.models import (
 )
 from ..api.json_reading import NAME_MAX
 from ..const import (
+    ALARM_CLEARED,
+    ALARM_RAISED,
     DOMAIN,
 )
 from ..topology import nearest_matching, parents_first
@@ -25,9 +27,6 @@ from .const import (
     FULL_SYNC_INTERVAL,
     OFFSET_MAX_AGE,
 )
-
-ALARM_RAISED = "alarm_raised"
-ALARM_CLEARED = "alarm_cleared"
 
 
 def it_device_id(organization_id: str, object_id: str) -> tuple[str, str]:

@@ -11,9 +11,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 
 from ..api.it_expert.models import InventoryKind, InventoryObject, ITAlarm
+from ..const import ALARM_CLEARED, ALARM_RAISED
 from ..entity import async_add_topology_entities
 from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
-from .data import ALARM_CLEARED, ALARM_RAISED
 from .entity import ITExpertEntity
 
 ALARM_EVENTS = EventEntityDescription(
@@ -71,8 +71,7 @@ class DeviceAlarmEvents(ITExpertEntity, EventEntity):
     def _fire_pending(self) -> None:
         for event in self.coordinator.take_events(self.organization_id, self.object_id):
             self._trigger_event(event.event_type, _details(event.alarm))
-            self.async_write_ha_state()  # one state write per event
-            self._written = self._fingerprint()
+            self.async_write_state_now()  # one state write per event
 
     @callback
     @override
