@@ -83,10 +83,9 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> b
     """Bring an entry stored by an older version to the current format.
 
     1.1 -> 1.2: entries made before IT Expert existed are Facility Expert entries without a
-    service; the service is written so that nothing has to guess it later.
+    service; the service is written so that nothing has to guess it later. (Home Assistant
+    itself refuses an entry of a newer major version: downgrades are not supported.)
     """
-    if entry.version > 1:
-        return False  # written by a newer version: downgrading is not supported
     if entry.minor_version < 2:
         hass.config_entries.async_update_entry(
             entry, data={CONF_SERVICE: service_of(entry), **entry.data}, minor_version=2
