@@ -22,11 +22,11 @@ import aiohttp
 from aiohttp import web
 
 from custom_components.ecostruxure.api import FacilityExpertClient, ITExpertClient
+from custom_components.ecostruxure.api.pacing import MAX_RETRY_AFTER
 from custom_components.ecostruxure.api.redact import MAX_TEXT
 from custom_components.ecostruxure.api.transport import (
     DEFAULT_MAX_BODY_BYTES,
     MAX_ERROR_BODY_BYTES,
-    MAX_RETRY_AFTER,
     STREAM_MAX_BYTES_PER_SECOND,
     STREAM_MAX_LINE,
     STREAM_YIELD_BYTES,
@@ -143,8 +143,8 @@ async def _bomb(name: str) -> Cost:
             stream = MeasurementStream(cast(Any, hass), it, ORG)
 
             async def keep() -> None:
-                await stream._read_live()  # noqa: SLF001
-                stream._stop()  # noqa: SLF001
+                await stream.live.read_until_dropped()
+                stream.live.stop()
 
             run = keep
         else:

@@ -21,13 +21,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from custom_components.ecostruxure.api import paths
+from custom_components.ecostruxure.api.facility_expert import paths
 
 from .building import ASSET_KINDS, Json, SimAsset, SimMeasurement, SimSite, SiteBuilder
 from .clock import SimulatedClock
-from .control import add_control_routes
 from .faults import BodyFault, FaultRule, Faults
-from .it_api import is_it_path
+from .it_api import ITExpertAPI
+from .it_common import is_it_path
 from .it_expert import ITExpertConfig, ITExpertSimulator
 from .signals import uniform, unit_interval
 from .variations import Variations, unknown_asset, unknown_measurement_id
@@ -203,6 +203,7 @@ class Simulator:
         if self.variations.active:
             it_config = replace(it_config, variations=self.variations)
         self.it_expert = ITExpertSimulator(it_config, self.clock, faults=self.faults)
+        self._it_api = ITExpertAPI(self.it_expert)
 
     # --- the world ----------------------------------------------------------------------
 
@@ -496,8 +497,8 @@ class Simulator:
 
     @property
     def app(self) -> web.Application:
-        """A new aiohttp application serving this simulator."""
-        app = web.Application(middlewares=[self._vary, self._middleware, self.it_expert.middleware])
+        """A new aiohttp application serving both APIs (control.py adds the control routes)."""
+        app = web.Application(middlewares=[self._vary, self._middleware, self._it_api.middleware])
         routes: list[tuple[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]] = [
             (paths.SITES, self._list_sites),
             (paths.SITE, self._get_site),
@@ -508,8 +509,7 @@ class Simulator:
         ]
         for path, handler in routes:
             app.router.add_get(API_PREFIX + path, handler, name=handler.__name__.strip("_"))
-        self.it_expert.add_routes(app)
-        add_control_routes(app, self)
+        self._it_api.add_routes(app)
         return app
 
     @web.middleware

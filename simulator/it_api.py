@@ -9,7 +9,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Final
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -18,6 +17,7 @@ from custom_components.ecostruxure.api.it_expert import paths as it_paths
 from . import it_streams
 from .building import Json
 from .faults import BodyFault, FaultRule
+from .it_common import IT_API_PREFIX, is_it_path
 from .it_logs import OFFSET_LOG, ChangeLog, decode_offset
 
 if TYPE_CHECKING:
@@ -25,13 +25,7 @@ if TYPE_CHECKING:
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-IT_API_PREFIX: Final = urlsplit(it_paths.DEFAULT_BASE_URL).path
 PROBLEM_TYPE_BASE: Final = "https://api.ecostruxureit.com/problems/"
-
-
-def is_it_path(path: str) -> bool:
-    """Whether a request path belongs to the IT Expert API."""
-    return path == IT_API_PREFIX or path.startswith(IT_API_PREFIX + "/")
 
 
 class ITProblemError(Exception):

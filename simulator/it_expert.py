@@ -18,17 +18,14 @@ import json
 import math
 from typing import Final
 
-from aiohttp import web
-from aiohttp.typedefs import Middleware
-
 from custom_components.ecostruxure.api.it_expert import paths as it_paths
 
-from . import it_alarms, it_streams
+from . import it_alarms
 from .building import Json
 from .clock import SimulatedClock
 from .faults import Faults
 from .it_alarms import SimAlarm
-from .it_api import IT_API_PREFIX, ITExpertAPI
+from .it_common import IT_API_PREFIX, OpenStream, simulated_id
 from .it_inventory import (
     ALARM_KINDS,
     DEVICE_TYPES,
@@ -189,7 +186,7 @@ class ITExpertSimulator:
         self.faults = faults if faults is not None else Faults()
         self.stats = ITStats()
         self.repeat_changes = self.config.repeat_changes
-        self.streams: set[it_streams.OpenStream] = set()
+        self.streams: set[OpenStream] = set()
         self.offset_secret = hashlib.blake2b(f"it-offsets:{self.config.seed}".encode()).digest()
         self._keys = {self.config.key(kind): kind for kind in KeyKind}
         self._revoked_keys: set[str] = set()
@@ -199,7 +196,6 @@ class ITExpertSimulator:
         self._states = [self._new_state(index, demo=False) for index in range(count)]
         self._states.append(self._new_state(count, demo=True))
         self._by_id = {state.org.id: state for state in self._states}
-        self._api = ITExpertAPI(self)
 
     def _new_state(self, index: int, *, demo: bool) -> OrganizationState:
         config = self.config
@@ -446,7 +442,7 @@ class ITExpertSimulator:
         key = (state.org.id, count)
         if key not in self._simulated_ids:
             self._simulated_ids[key] = [
-                it_streams.simulated_id(self.config.seed, state.org.id, n) for n in range(count)
+                simulated_id(self.config.seed, state.org.id, n) for n in range(count)
             ]
         return self._simulated_ids[key]
 
@@ -568,6 +564,13 @@ class ITExpertSimulator:
                         return
         raise KeyError(sensor_id)
 
+    def restore_sensor(self, device_id: str, sensor: SimSensor) -> None:
+        """Put a removed sensor back under its id: a sensor update."""
+        state, device = self._find_device(device_id)
+        device.sensors.append(sensor)
+        if device.id in state.org.devices:
+            state.sensors.append(self.now(), {"sensor": sensor.to_json()})
+
     # --- test control: alarms and measurements ----------------------------------------------
 
     def raise_alarm(
@@ -649,7 +652,7 @@ class ITExpertSimulator:
 
     # --- test control: streams --------------------------------------------------------------
 
-    def _streams_of(self, organization_id: str | None) -> list[it_streams.OpenStream]:
+    def _streams_of(self, organization_id: str | None) -> list[OpenStream]:
         if organization_id is not None:
             self.organization(organization_id)  # refuses an unknown organization
         return [s for s in self.streams if organization_id in (None, s.organization_id)]
@@ -723,12 +726,3 @@ class ITExpertSimulator:
         state.replays.append(self.now())
         self.stats.replays_served += 1
         return True
-
-    def add_routes(self, app: web.Application) -> None:
-        """Register the API's routes on `app`; `middleware` must be among the app's."""
-        self._api.add_routes(app)
-
-    @property
-    def middleware(self) -> Middleware:
-        """The middleware answering the API's paths (faults, errors) and passing on others."""
-        return self._api.middleware

@@ -10,14 +10,13 @@ notified (clock moved, line emitted, control request) and checks a running clock
 import asyncio
 from collections.abc import AsyncIterator
 import contextlib
-from dataclasses import dataclass, field
 import random
 from typing import TYPE_CHECKING, Final
 import zlib
 
 from aiohttp import web
 
-from .it_inventory import make_id
+from .it_common import OpenStream
 from .it_logs import OFFSET_SIMULATED, encode_offset
 
 if TYPE_CHECKING:
@@ -29,25 +28,8 @@ REPLAY_COMPLETED: Final = b'{"replaySystemMessageType":"COMPLETED"}\n'
 _BATCH_LINES: Final = 200  # lines per write: small enough to arrive steadily
 
 
-@dataclass(eq=False, slots=True)
-class OpenStream:
-    """A stream being served, as the control methods see it."""
-
-    organization_id: str
-    operation: str  # live, live-simulator or replay
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    drop: bool = False
-    mid_line: bool = False
-    rate_limit: bool = False
-
-
 class _StreamDroppedError(Exception):
     """The control asked for this stream to be cut."""
-
-
-def simulated_id(seed: int, organization_id: str, number: int) -> str:
-    """The id of fake sensor `number` of the live-simulator stream."""
-    return make_id(seed, organization_id, "simulated-sensor", number)
 
 
 class _GzipLines:

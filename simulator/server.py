@@ -5,8 +5,9 @@ from typing import Self
 
 from aiohttp import web
 
+from .control import add_control_routes
 from .facility_expert import API_PREFIX, CONTROL_PREFIX, Simulator
-from .it_api import IT_API_PREFIX
+from .it_common import IT_API_PREFIX
 
 
 class SimulatorServer:
@@ -22,8 +23,10 @@ class SimulatorServer:
     async def start(self) -> None:
         """Start listening."""
         # Dropped connections are part of the act: no access log, no handler noise.
+        app = self.simulator.app
+        add_control_routes(app, self.simulator)
         self._runner = web.AppRunner(
-            self.simulator.app,
+            app,
             access_log=None,
             handle_signals=False,
             shutdown_timeout=0.1,

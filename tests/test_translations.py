@@ -7,9 +7,12 @@ import string
 
 import pytest
 
-from custom_components.ecostruxure.binary_sensor import ALARM_DEVICE_CLASSES, SITE_BINARY_SENSORS
-from custom_components.ecostruxure.event import ALARM_EVENTS
-from custom_components.ecostruxure.sensor import MEASUREMENT_SENSORS, SITE_SENSORS
+from custom_components.ecostruxure.facility_expert.binary_sensor import (
+    ALARM_DEVICE_CLASSES,
+    SITE_BINARY_SENSORS,
+)
+from custom_components.ecostruxure.facility_expert.event import ALARM_EVENTS
+from custom_components.ecostruxure.facility_expert.sensor import MEASUREMENT_SENSORS, SITE_SENSORS
 
 INTEGRATION = Path(__file__).parents[1] / "custom_components" / "ecostruxure"
 LANGUAGES = ("en", "fr", "de")

@@ -8,8 +8,8 @@ DOMAIN: Final = "ecostruxure"
 LOGGER: Final = logging.getLogger(__package__)
 MANUFACTURER: Final = "Schneider Electric"
 
-# Which cloud an entry reads. Entries made before IT Expert existed have no service: they are
-# Facility Expert entries.
+# Which cloud an entry reads. Entries made before IT Expert existed had none; async_migrate_entry
+# writes it (config entry 1.2).
 CONF_SERVICE: Final = "service"
 SERVICE_FACILITY_EXPERT: Final = "facility_expert"
 SERVICE_IT_EXPERT: Final = "it_expert"
@@ -35,6 +35,10 @@ STALE_AFTER: Final = timedelta(hours=1)
 # The alarm request of a cycle starts a little before the previous one, for clock skew.
 ALARM_WINDOW_MARGIN: Final = timedelta(minutes=5)
 MAX_ALARM_WINDOW: Final = timedelta(days=1)
+
+# The event types of the alarm event entities, both services.
+ALARM_RAISED: Final = "alarm_raised"
+ALARM_CLEARED: Final = "alarm_cleared"
 
 # IT Expert entries are named by their first organization; their unique id carries the service
 # so that it can never meet a Facility Expert site id.

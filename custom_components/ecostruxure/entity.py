@@ -1,24 +1,18 @@
-"""Base entities: everything an EcoStruxure entity shares."""
+"""What the entities of both services share: change-only writes, entities following a topology."""
 
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, callback
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
-
-from .api import Asset
-from .coordinator import (
-    EcoStruxureConfigEntry,
-    EcoStruxureCoordinator,
-    SiteTopology,
-    SiteValues,
-    asset_device_id,
-    site_device_id,
+from homeassistant.helpers.entity_platform import (
+    AddConfigEntryEntitiesCallback,
+    EntityPlatform,
+    async_get_current_platform,
 )
+from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 
 class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
@@ -32,6 +26,7 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
     _written: tuple[object, ...] | None = None
 
     @callback
+    @override
     def _handle_coordinator_update(self) -> None:
         """Write the state only when what a user sees changed."""
         seen = self._fingerprint()
@@ -39,9 +34,16 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
             self._written = seen
             self.async_write_ha_state()
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Remember what was written first, so the next cycle compares against it."""
         await super().async_added_to_hass()
+        self._written = self._fingerprint()
+
+    @callback
+    def async_write_state_now(self) -> None:
+        """Write the state even if it looks unchanged (an event is a state of its own)."""
+        self.async_write_ha_state()
         self._written = self._fingerprint()
 
     def _fingerprint(self) -> tuple[object, ...]:
@@ -49,42 +51,22 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
         return (self.available, self.state, repr(self.extra_state_attributes))
 
 
-class EcoStruxureEntity(ChangeOnlyEntity[EcoStruxureCoordinator]):
-    """An entity of a site (or of one of its assets), fed by the coordinator."""
-
-    def __init__(
-        self,
-        coordinator: EcoStruxureCoordinator,
-        site_id: str,
-        unique_id: str,
-        asset: Asset | None = None,
-    ) -> None:
-        """Attach the entity to its site's or asset's device."""
-        super().__init__(coordinator)
-        self.site_id = site_id
-        self.asset = asset
-        self._attr_unique_id = unique_id
-        self._attr_device_info = DeviceInfo(
-            identifiers={asset_device_id(site_id, asset.id) if asset else site_device_id(site_id)}
-        )
-
-    @property
-    def site_values(self) -> SiteValues | None:
-        """The entity's site in this cycle's answers; None when the site failed."""
-        data = self.coordinator.data
-        return None if data is None else data.sites.get(self.site_id)
-
-    @property
-    def available(self) -> bool:
-        """Unavailable while the site does not answer: never a made-up value."""
-        return super().available and self.site_values is not None
-
-
 class TopologySource(Protocol):
     """A coordinator that tells when the objects behind its entities change."""
 
     def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
         """Call `listener` on every change; returns the remover."""
+
+
+@callback
+def _async_remove_vanished(
+    platform: EntityPlatform, entry: ConfigEntry[Any], unique_ids: set[str]
+) -> None:
+    """Remove the registry entries (and so the entities) of sources that vanished."""
+    registry = er.async_get(platform.hass)
+    for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if registered.domain == platform.domain and registered.unique_id in unique_ids:
+            registry.async_remove(registered.entity_id)
 
 
 @callback
@@ -96,14 +78,19 @@ def async_add_topology_entities(
 ) -> None:
     """Add the entities `build` describes, now and whenever the topology changes.
 
-    Entities of a vanished object go with its device; if it comes back, they come back.
+    An entity whose source vanished is removed (with its device, or alone when the device
+    stays, such as a deleted IT Expert sensor); if the source comes back, so does the entity.
+    Must be called from a platform's setup: the platform tells which entities are its own.
     """
+    platform = async_get_current_platform()
     known: set[str] = set()
 
     @callback
     def add_new() -> None:
         current = {entity.unique_id or "": entity for entity in build()}
         new = [entity for key, entity in current.items() if key not in known]
+        if vanished := known - current.keys():
+            _async_remove_vanished(platform, entry, vanished)
         known.clear()
         known.update(current)
         if new:
@@ -111,23 +98,3 @@ def async_add_topology_entities(
 
     add_new()
     entry.async_on_unload(source.async_add_topology_listener(add_new))
-
-
-@callback
-def async_add_site_entities(
-    entry: EcoStruxureConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-    build: Callable[[EcoStruxureCoordinator, SiteTopology], Iterable[EcoStruxureEntity]],
-) -> None:
-    """Add the entities of every Facility Expert site and asset, as the topology changes."""
-    coordinator = entry.runtime_data
-    async_add_topology_entities(
-        entry,
-        coordinator,
-        async_add_entities,
-        lambda: (
-            entity
-            for topology in coordinator.topology.values()
-            for entity in build(coordinator, topology)
-        ),
-    )

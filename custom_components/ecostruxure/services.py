@@ -11,8 +11,14 @@ import probatio as vol
 
 from .api import EcoStruxureError
 from .const import CONF_MEASUREMENT_STATISTICS, DOMAIN
-from .coordinator import EcoStruxureConfigEntry, site_id_of
-from .statistics import DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS, EnergyHistory, site_statistic_ids
+from .facility_expert.coordinator import EcoStruxureConfigEntry
+from .facility_expert.data import site_id_of
+from .facility_expert.statistics import (
+    DEFAULT_HISTORY_DAYS,
+    MAX_HISTORY_DAYS,
+    EnergyHistory,
+    site_statistic_ids,
+)
 
 SERVICE_IMPORT_HISTORY = "import_history"
 ATTR_DEVICE_ID = "device_id"

@@ -29,8 +29,8 @@ from custom_components.ecostruxure import (  # noqa: F401
     event as _event,
     sensor as _sensor,
 )
-from custom_components.ecostruxure.api import paths
-from custom_components.ecostruxure.api.transport import DEFAULT_CONCURRENCY
+from custom_components.ecostruxure.api.facility_expert import paths
+from custom_components.ecostruxure.api.pacing import DEFAULT_CONCURRENCY
 from custom_components.ecostruxure.capacity import MAX_ENTITIES
 from custom_components.ecostruxure.const import (
     ALARM_WINDOW_MARGIN,
@@ -42,7 +42,7 @@ from custom_components.ecostruxure.const import (
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
 )
-from custom_components.ecostruxure.coordinator import EcoStruxureCoordinator
+from custom_components.ecostruxure.facility_expert.coordinator import EcoStruxureCoordinator
 from simulator import SimulatorConfig
 
 from .hass import add_entry, home_assistant

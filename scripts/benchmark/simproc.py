@@ -14,7 +14,7 @@ import time
 from types import TracebackType
 from typing import Any, Self
 
-from custom_components.ecostruxure.api.parsing import parse_assets
+from custom_components.ecostruxure.api.facility_expert.parsing import parse_assets
 from custom_components.ecostruxure.capacity import enabled_entities
 from simulator import FaultRule, SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
 from simulator.facility_expert import API_PREFIX

@@ -38,7 +38,7 @@ from custom_components.ecostruxure.const import (
 from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator
 from custom_components.ecostruxure.it_expert.stream import MeasurementStream
 from simulator import ITExpertConfig, SimulatorConfig
-from simulator.it_streams import simulated_id
+from simulator.it_common import simulated_id
 
 from .hass import add_entry, home_assistant
 from .measure import LoopMonitor, measured
@@ -230,7 +230,9 @@ async def _set_up(hass: HomeAssistant, served: Served, client: RatedClient) -> M
         },
     )
     # The entry gets the rated client instead of the one it would make.
-    with patch("custom_components.ecostruxure.it_expert_client_for", return_value=client):
+    with patch(
+        "custom_components.ecostruxure.it_expert.entry.it_expert_client_for", return_value=client
+    ):
         if not await hass.config_entries.async_setup(entry_id):
             raise RuntimeError("The IT Expert entry failed to set up")
     await hass.async_block_till_done()

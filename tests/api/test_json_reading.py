@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from custom_components.ecostruxure.api.facility_expert.parsing import parse_sites_page
 from custom_components.ecostruxure.api.json_reading import (
     ID_MAX,
     INT64_MAX,
@@ -13,7 +14,6 @@ from custom_components.ecostruxure.api.json_reading import (
     opaque_id,
     sane_datetime,
 )
-from custom_components.ecostruxure.api.parsing import parse_sites_page
 
 NOW = datetime(2026, 6, 15, 9, 30, tzinfo=UTC)
 

@@ -13,17 +13,17 @@ from custom_components.ecostruxure.api import (
     Quantity,
     Severity,
 )
-from custom_components.ecostruxure.api.parsing import (
+from custom_components.ecostruxure.api.facility_expert.parsing import (
     parse_alarms_page,
     parse_assets,
     parse_datetime,
-    parse_field_errors,
     parse_latest_values,
     parse_series_page,
     parse_site_detail,
     parse_sites_page,
 )
-from custom_components.ecostruxure.api.transport import parse_retry_after
+from custom_components.ecostruxure.api.json_reading import parse_field_errors
+from custom_components.ecostruxure.api.pacing import parse_retry_after
 
 PARSERS: list[Callable[[object], object]] = [
     parse_sites_page,

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from custom_components.ecostruxure.api.pacing import MAX_RETRY_AFTER, parse_retry_after
 from custom_components.ecostruxure.api.redact import MAX_TEXT, REDACTED, Redactor
-from custom_components.ecostruxure.api.transport import MAX_RETRY_AFTER, parse_retry_after
 
 KEY = "AK1/p4rtn3r+Key/7Hq2Wz9=Lx5Vb8Nm"
 

@@ -26,7 +26,8 @@ from custom_components.ecostruxure.const import (
     SERVICE_IT_EXPERT,
 )
 from custom_components.ecostruxure.it_expert import const as it_const
-from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator, it_device_id
+from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator
+from custom_components.ecostruxure.it_expert.data import it_device_id
 from simulator import ITExpertConfig, SimulatorConfig, SimulatorServer, Variations
 from simulator.it_inventory import SimDevice, SimOrganization, SimSensor
 from simulator.variations import EXTRA_DRAWS

@@ -12,8 +12,8 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.ecostruxure.api.facility_expert.models import Asset
 from custom_components.ecostruxure.api.it_expert.models import InventoryKind, InventoryObject
-from custom_components.ecostruxure.api.models import Asset
 from custom_components.ecostruxure.const import (
     CONF_BASE_URL,
     CONF_SCAN_INTERVAL,
@@ -22,8 +22,8 @@ from custom_components.ecostruxure.const import (
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
 )
-from custom_components.ecostruxure.coordinator import SiteTopology
-from custom_components.ecostruxure.it_expert.coordinator import Organization
+from custom_components.ecostruxure.facility_expert.data import SiteTopology
+from custom_components.ecostruxure.it_expert.data import Organization
 from custom_components.ecostruxure.topology import nearest_matching, parents_first
 from simulator import SimulatorConfig, SimulatorServer
 

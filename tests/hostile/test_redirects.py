@@ -14,6 +14,7 @@ from custom_components.ecostruxure.api import (
     ITExpertClient,
     RedirectError,
 )
+from custom_components.ecostruxure.api.it_expert.live import LiveMeasurements, LiveTimings
 from custom_components.ecostruxure.const import (
     CONF_ADVANCED,
     CONF_BASE_URL,
@@ -21,8 +22,6 @@ from custom_components.ecostruxure.const import (
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
 )
-from custom_components.ecostruxure.it_expert import const as it_const
-from custom_components.ecostruxure.it_expert.stream import MeasurementStream
 
 from .conftest import MakeServer
 from .server import Handler, HostileServer
@@ -88,14 +87,14 @@ async def test_a_redirected_replay_is_not_retried(
     hostile: HostileServer,
     elsewhere: HostileServer,
     session: aiohttp.ClientSession,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Like an expired offset, a redirect cannot succeed on a second try."""
-    monkeypatch.setattr(it_const, "STREAM_BACKOFF_INITIAL", 0.01)
     hostile.on(r"/measurements/replay$", redirect_to(elsewhere, 302))
     client = ITExpertClient(session, "AK1/key", base_url=hostile.base_url)
-    stream = MeasurementStream(hass, client, "org")
-    await stream._run_replay("1", "9")
+    live = LiveMeasurements(
+        client, "org", on_reading=lambda _: None, timings=LiveTimings(backoff_initial=0.01)
+    )
+    await live.replay("1", "9")
     assert len(hostile.seen) == 1
     assert elsewhere.seen == []
 

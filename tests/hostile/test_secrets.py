@@ -27,10 +27,8 @@ from custom_components.ecostruxure.api import (
     ITExpertClient,
     RetryPolicy,
 )
-from custom_components.ecostruxure.api.it_expert.parsing import (
-    parse_inventory,
-    parse_stream_line,
-)
+from custom_components.ecostruxure.api.it_expert.parsing import parse_inventory
+from custom_components.ecostruxure.api.it_expert.stream_lines import parse_stream_line
 from custom_components.ecostruxure.const import (
     CONF_ADVANCED,
     CONF_API_KEY,

@@ -14,7 +14,8 @@ from custom_components.ecostruxure.api import (
     ITExpertClient,
     RateLimitedError,
 )
-from custom_components.ecostruxure.api.transport import MAX_RETRY_AFTER
+from custom_components.ecostruxure.api.it_expert.live import LiveMeasurements
+from custom_components.ecostruxure.api.pacing import MAX_RETRY_AFTER
 from custom_components.ecostruxure.const import (
     CONF_BASE_URL,
     CONF_SCAN_INTERVAL,
@@ -23,7 +24,6 @@ from custom_components.ecostruxure.const import (
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
 )
-from custom_components.ecostruxure.it_expert.stream import MeasurementStream
 from simulator import SimulatorServer
 
 from .server import Handler, HostileServer
@@ -106,6 +106,6 @@ async def test_the_stream_waits_an_hour_at_most(
 ) -> None:
     hostile.on(r"/measurements/live$", too_many(retry_after))
     client = ITExpertClient(session, "AK1/key-1234", base_url=hostile.base_url)
-    stream = MeasurementStream(hass, client, "org")
+    live = LiveMeasurements(client, "org", on_reading=lambda _: None)
     # What run() then sleeps (with ±20 % jitter) before it reconnects.
-    assert await stream._read_live() == MAX_RETRY_AFTER
+    assert await live.read_until_dropped() == MAX_RETRY_AFTER

@@ -14,10 +14,12 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.ecostruxure.const import (
     CONF_BASE_URL,
     CONF_SCAN_INTERVAL,
+    CONF_SERVICE,
     CONF_SITES,
     CONF_SUBSCRIPTION_KEY,
     CONF_TECHNICAL_TOKEN,
     DOMAIN,
+    SERVICE_FACILITY_EXPERT,
 )
 from simulator import Simulator, SimulatorConfig, SimulatorServer
 from tests.simulator_fixtures import simulator_at_hass_now
@@ -43,7 +45,9 @@ def config_entry(simulator_server: SimulatorServer) -> MockConfigEntry:
         domain=DOMAIN,
         title="EcoStruxure",
         unique_id=simulator_server.simulator.sites[0].id,
+        minor_version=2,
         data={
+            CONF_SERVICE: SERVICE_FACILITY_EXPERT,
             CONF_SUBSCRIPTION_KEY: config.subscription_key,
             CONF_TECHNICAL_TOKEN: config.technical_token,
             CONF_BASE_URL: simulator_server.base_url,

@@ -14,16 +14,16 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ecostruxure import client_for
 from custom_components.ecostruxure.api import FacilityExpertClient, RedirectError
 from custom_components.ecostruxure.api.it_expert.client import ITExpertClient
-from custom_components.ecostruxure.api.transport import DEFAULT_CONCURRENCY
+from custom_components.ecostruxure.api.pacing import DEFAULT_CONCURRENCY
 from custom_components.ecostruxure.const import (
     CONF_ADVANCED,
     CONF_API_KEY,
     CONF_BASE_URL,
     DOMAIN,
 )
+from custom_components.ecostruxure.facility_expert.entry import client_for
 from simulator import KeyKind, SimulatorServer
 
 from . import test_config_flow as fe, test_config_flow_it_expert as it

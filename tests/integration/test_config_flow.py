@@ -9,8 +9,8 @@ from homeassistant.data_entry_flow import FlowResult, FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ecostruxure import config_flow
-from custom_components.ecostruxure.api.paths import DEFAULT_BASE_URL
+from custom_components.ecostruxure import capacity
+from custom_components.ecostruxure.api.facility_expert.paths import DEFAULT_BASE_URL
 from custom_components.ecostruxure.const import (
     CONF_ADVANCED,
     CONF_BASE_URL,
@@ -176,7 +176,7 @@ async def test_sites_step_needs_a_site_and_respects_the_entity_cap(
     assert result["errors"] == {"base": "no_sites"}
 
     # A cap between what one site and what both sites create (the real one is 10,000).
-    monkeypatch.setattr(config_flow, "MAX_ENTITIES", 100)
+    monkeypatch.setattr(capacity, "MAX_ENTITIES", 100)
     both = [site.id for site in sim.sites]
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SITES: both})
     assert result["errors"] == {"base": "too_many_entities"}
@@ -246,7 +246,6 @@ async def test_reauthentication(
     hass: HomeAssistant, config_entry: MockConfigEntry, simulator_server: SimulatorServer
 ) -> None:
     sim = simulator_server.simulator
-    assert CONF_SERVICE not in config_entry.data  # an entry from before IT Expert existed
     config_entry.add_to_hass(hass)
     sim.revoke_credentials(new_technical_token="rotated")
     result = await config_entry.start_reauth_flow(hass)
@@ -263,7 +262,7 @@ async def test_reauthentication(
     assert result["reason"] == "reauth_successful"
     assert config_entry.data[CONF_TECHNICAL_TOKEN] == "rotated"
     assert config_entry.data[CONF_BASE_URL] == simulator_server.base_url
-    assert CONF_SERVICE not in config_entry.data  # still read as Facility Expert
+    assert config_entry.data[CONF_SERVICE] == SERVICE_FACILITY_EXPERT  # still Facility Expert
     await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.LOADED  # reloaded with the new secrets
 
@@ -274,7 +273,11 @@ async def test_reauthentication_refuses_another_accounts_secrets(
     # An entry whose sites this account does not see: the secrets are someone else's.
     entry = MockConfigEntry(
         domain=DOMAIN,
-        data={**secrets(simulator_server), CONF_BASE_URL: simulator_server.base_url},
+        data={
+            CONF_SERVICE: SERVICE_FACILITY_EXPERT,
+            **secrets(simulator_server),
+            CONF_BASE_URL: simulator_server.base_url,
+        },
         options={CONF_SITES: ["st-of-another-account"], CONF_SCAN_INTERVAL: 60},
     )
     entry.add_to_hass(hass)

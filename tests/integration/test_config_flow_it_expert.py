@@ -16,7 +16,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ecostruxure import config_flow
+from custom_components.ecostruxure import capacity
 from custom_components.ecostruxure.api.it_expert.client import ITExpertClient
 from custom_components.ecostruxure.api.it_expert.paths import DEFAULT_BASE_URL
 from custom_components.ecostruxure.capacity import it_expert_enabled_entities
@@ -29,9 +29,10 @@ from custom_components.ecostruxure.const import (
     CONF_SERVICE,
     CONF_SITES,
     DOMAIN,
+    SERVICE_FACILITY_EXPERT,
     SERVICE_IT_EXPERT,
 )
-from custom_components.ecostruxure.it_expert.coordinator import it_device_id
+from custom_components.ecostruxure.it_expert.data import it_device_id
 from simulator import (
     BodyFault,
     ITExpertConfig,
@@ -147,7 +148,7 @@ async def test_a_key_then_organizations_create_an_entry(
     labels = {org.id: org.label for org in it.organizations}
     assert offered(result) == labels  # by name, in the service's order
     assert result["data_schema"]({})[CONF_ORGANIZATIONS] == org_ids(it)  # all by default
-    assert result["description_placeholders"]["max"] == str(config_flow.MAX_ENTITIES)
+    assert result["description_placeholders"]["max"] == str(capacity.MAX_ENTITIES)
 
     chosen = org_ids(it)[1:]
     result = await hass.config_entries.flow.async_configure(
@@ -300,7 +301,9 @@ async def test_organizations_of_other_entries_are_left_out(
     first, *others = org_ids(it)
     it_entry(simulator_server, key(it, KeyKind.CUSTOMER), [first]).add_to_hass(hass)
     # A Facility Expert entry takes no organization.
-    MockConfigEntry(domain=DOMAIN, options={CONF_SITES: ["st-1"]}).add_to_hass(hass)
+    MockConfigEntry(
+        domain=DOMAIN, data={CONF_SERVICE: SERVICE_FACILITY_EXPERT}, options={CONF_SITES: ["st-1"]}
+    ).add_to_hass(hass)
     result = await organizations_step(hass, simulator_server, key(it))
     assert list(offered(result)) == others
     assert result["data_schema"]({})[CONF_ORGANIZATIONS] == others
@@ -327,7 +330,7 @@ async def test_organizations_step_needs_one_and_respects_the_entity_cap(
     assert result["errors"] == {"base": "no_organizations_selected"}
 
     # A cap between what one and what two organizations create (the real one is 10,000).
-    monkeypatch.setattr(config_flow, "MAX_ENTITIES", PER_ORGANIZATION + 1)
+    monkeypatch.setattr(capacity, "MAX_ENTITIES", PER_ORGANIZATION + 1)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_ORGANIZATIONS: ids[:2]}
     )
@@ -482,13 +485,13 @@ async def test_options_change_organizations_and_interval(
     assert suggested(result, CONF_SCAN_INTERVAL) == 120  # the input kept
 
     # Only what can be read is counted: the second organization counts for nothing now.
-    monkeypatch.setattr(config_flow, "MAX_ENTITIES", PER_ORGANIZATION - 1)
+    monkeypatch.setattr(capacity, "MAX_ENTITIES", PER_ORGANIZATION - 1)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_ORGANIZATIONS: [first, second], CONF_SCAN_INTERVAL: 120}
     )
     assert result["errors"] == {"base": "too_many_entities"}
     assert result["description_placeholders"]["count"] == str(PER_ORGANIZATION)
-    monkeypatch.setattr(config_flow, "MAX_ENTITIES", PER_ORGANIZATION)
+    monkeypatch.setattr(capacity, "MAX_ENTITIES", PER_ORGANIZATION)
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_ORGANIZATIONS: [second, first], CONF_SCAN_INTERVAL: 120}

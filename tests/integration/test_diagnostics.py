@@ -9,7 +9,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.ecostruxure.coordinator import asset_device_id
+from custom_components.ecostruxure.facility_expert.data import asset_device_id
 from simulator import SimulatorServer
 
 
@@ -51,7 +51,7 @@ async def test_site_device_diagnostics(
     simulator_server: SimulatorServer,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    from custom_components.ecostruxure.coordinator import site_device_id
+    from custom_components.ecostruxure.facility_expert.coordinator import site_device_id
 
     site = simulator_server.simulator.sites[0]
     device = device_registry.async_get_device_by_identifier(

@@ -13,9 +13,9 @@ from homeassistant.helpers import (
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ecostruxure.api.paths import ALARMS
+from custom_components.ecostruxure.api.facility_expert.paths import ALARMS
 from custom_components.ecostruxure.const import operation_disabled_issue_id
-from custom_components.ecostruxure.coordinator import asset_device_id, site_device_id
+from custom_components.ecostruxure.facility_expert.data import asset_device_id, site_device_id
 from simulator import SimMeasurement, Simulator, SimulatorServer
 from simulator.facility_expert import API_PREFIX
 from simulator.signals import Signal

@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.ecostruxure.statistics import (
+from custom_components.ecostruxure.facility_expert.statistics import (
     DEFAULT_HISTORY_DAYS,
     EnergyHistory,
     statistic_id,
@@ -195,7 +195,7 @@ async def test_the_action_imports_a_site_again_for_the_days_asked(
 ) -> None:
     from homeassistant.helpers import device_registry as dr
 
-    from custom_components.ecostruxure.coordinator import asset_device_id
+    from custom_components.ecostruxure.facility_expert.coordinator import asset_device_id
 
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
@@ -228,7 +228,7 @@ async def test_the_action_explains_what_is_wrong(
     from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
     from homeassistant.helpers import device_registry as dr
 
-    from custom_components.ecostruxure.coordinator import site_device_id
+    from custom_components.ecostruxure.facility_expert.coordinator import site_device_id
 
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)

@@ -9,7 +9,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ecostruxure.statistics import (
+from custom_components.ecostruxure.facility_expert.statistics import (
     DEFAULT_HISTORY_DAYS,
     EnergyHistory,
     hourly_rows,

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from custom_components.ecostruxure.api import paths
+from custom_components.ecostruxure.api.facility_expert import paths
 from simulator import SimulatorServer
 
 

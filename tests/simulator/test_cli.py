@@ -7,7 +7,7 @@ import sys
 
 import aiohttp
 
-from custom_components.ecostruxure.api import paths
+from custom_components.ecostruxure.api.facility_expert import paths
 from simulator.__main__ import main
 
 ROOT = Path(__file__).parents[2]

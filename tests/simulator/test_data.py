@@ -8,7 +8,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from custom_components.ecostruxure.api import AlarmType, Quantity, paths
+from custom_components.ecostruxure.api import AlarmType, Quantity
+from custom_components.ecostruxure.api.facility_expert import paths
 from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
 from tests.simulator_fixtures import SIMULATED_NOW
 

@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from custom_components.ecostruxure.api import paths
+from custom_components.ecostruxure.api.facility_expert import paths
 from simulator import Simulator, SimulatorServer
 
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
-from custom_components.ecostruxure.api import paths
+from custom_components.ecostruxure.api.facility_expert import paths
 from custom_components.ecostruxure.api.it_expert import paths as it_paths
 from simulator import (
     ITExpertConfig,

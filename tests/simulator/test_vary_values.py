@@ -3,7 +3,7 @@
 import aiohttp
 import pytest
 
-from custom_components.ecostruxure.api import paths
+from custom_components.ecostruxure.api.facility_expert import paths
 from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
 
 

@@ -56,7 +56,6 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-import custom_components.ecostruxure as integration
 from custom_components.ecostruxure.api import ConnectionLimit, FacilityExpertClient
 from custom_components.ecostruxure.api.it_expert.client import ITExpertClient
 from custom_components.ecostruxure.api.transport import HttpTransport
@@ -72,6 +71,7 @@ from custom_components.ecostruxure.const import (
     DOMAIN,
     SERVICE_IT_EXPERT,
 )
+from custom_components.ecostruxure.facility_expert import entry as facility_expert_entry
 from custom_components.ecostruxure.it_expert import const as it_const
 from custom_components.ecostruxure.it_expert.stream import MeasurementStream
 from simulator import (
@@ -509,7 +509,7 @@ def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs, request_timeout=CLIENT_TIMEOUT, sleep=sleep)
 
-    monkeypatch.setattr(integration, "FacilityExpertClient", SoakClient)
+    monkeypatch.setattr(facility_expert_entry, "FacilityExpertClient", SoakClient)
     monkeypatch.setattr(it_const, "STREAM_FLUSH_INTERVAL", 0.01)
     monkeypatch.setattr(it_const, "STREAM_BACKOFF_INITIAL", 0.05)
     monkeypatch.setattr(it_const, "STREAM_BACKOFF_MAX", 0.2)

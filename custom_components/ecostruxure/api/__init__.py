@@ -3,7 +3,6 @@
 Free of Home Assistant imports, so it can be published as a library of its own.
 """
 
-from .client import FacilityExpertClient
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -23,8 +22,8 @@ from .errors import (
     StreamClosedError,
     StreamRateLimitedError,
 )
-from .it_expert import ITExpertClient
-from .models import (
+from .facility_expert import FacilityExpertClient
+from .facility_expert.models import (
     Address,
     Alarm,
     AlarmStatus,
@@ -43,7 +42,8 @@ from .models import (
     SiteDetail,
     TimeSeriesPoint,
 )
-from .transport import ConnectionLimit, RetryPolicy
+from .it_expert import ITExpertClient
+from .pacing import ConnectionLimit, RetryPolicy
 
 __all__ = [
     "Address",

@@ -6,13 +6,18 @@ window) or says the value is missing, so that one hostile field costs one item a
 never an exception, a stalled loop or a name the size of the answer.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+import logging
 import math
 import re
-from typing import Final
+from typing import Final, cast
+
+from .errors import FieldError, InvalidResponseError
 
 type JsonObject = Mapping[str, object]
+
+_LOGGER = logging.getLogger(__name__)
 
 # Lengths past which text is cut: what a user can read in a name, a unit, a message.
 NAME_MAX: Final = 255
@@ -107,3 +112,79 @@ def sane_datetime(value: object, now: datetime | None = None) -> datetime | None
     except OverflowError:
         return None
     return parsed if sane else None
+
+
+# --- readers of fields and containers, shared by both services' parsers --------------------
+
+
+class MalformedItemError(Exception):
+    """An item lacks a required field; it is skipped."""
+
+
+def required_id(obj: JsonObject, name: str) -> str:
+    """The id under `name`, else MalformedItemError."""
+    if (value := opaque_id(obj.get(name))) is not None:
+        return value
+    raise MalformedItemError(f"{name} missing or not an id")
+
+
+def optional_id(obj: JsonObject, name: str) -> str | None:
+    """The id under `name`, or None."""
+    return opaque_id(obj.get(name))
+
+
+def optional_str(obj: JsonObject, name: str, limit: int = NAME_MAX) -> str | None:
+    """The clean text under `name`, or None."""
+    return clean_text(obj.get(name), limit)
+
+
+def optional_int(obj: JsonObject, name: str) -> int | None:
+    """The bounded integer under `name`, or None."""
+    return bounded_int(obj.get(name))
+
+
+def strings(value: object) -> tuple[str, ...]:
+    """The clean texts of a list; anything else is no texts."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(text for item in value if (text := clean_text(item)) is not None)
+
+
+def json_object(payload: object, what: str) -> JsonObject:
+    """The payload as a JSON object, else InvalidResponseError naming `what`."""
+    if not isinstance(payload, dict):
+        raise InvalidResponseError(f"Expected a JSON object for {what}")
+    return cast(JsonObject, payload)
+
+
+def parse_items[T](raw: list[object], kind: str, parse: Callable[[JsonObject], T]) -> list[T]:
+    """Parse each item, skipping (and logging) those that are not objects or are malformed."""
+    parsed: list[T] = []
+    for item in raw:
+        if not isinstance(item, dict):
+            _LOGGER.debug("Ignoring a %s that is not a JSON object", kind)
+            continue
+        try:
+            parsed.append(parse(cast(JsonObject, item)))
+        except MalformedItemError as err:
+            _LOGGER.debug("Ignoring a malformed %s: %s", kind, err)
+    return parsed
+
+
+def parse_field_errors(value: object) -> tuple[FieldError, ...]:
+    """Parse a problem's `errors` list, keeping what can be read."""
+    if not isinstance(value, list):
+        return ()
+    errors: list[FieldError] = []
+    for item in value:
+        if isinstance(item, dict):
+            obj = cast(JsonObject, item)
+            name = optional_str(obj, "name") or ""
+            reason = (
+                optional_str(obj, "reason", MESSAGE_MAX)
+                or optional_str(obj, "message", MESSAGE_MAX)
+                or ""
+            )
+            if name or reason:
+                errors.append(FieldError(name, reason))
+    return tuple(errors)

@@ -1,7 +1,7 @@
 """IT Expert binary sensors: a problem sensor per device, the stream's state per organization."""
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -9,12 +9,14 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import EntityCategory
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..api.it_expert.models import InventoryKind
+from ..entity import async_add_topology_entities
 from .const import counts_as_alarm
-from .coordinator import ITExpertCoordinator
+from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
 from .entity import ITExpertEntity
 
 PROBLEM = BinarySensorEntityDescription(
@@ -39,17 +41,20 @@ class DeviceProblem(ITExpertEntity, BinarySensorEntity):
         """Attach the sensor to its device."""
         super().__init__(coordinator, organization_id, device_id, PROBLEM.key)
 
+    @override
     def _fingerprint(self) -> tuple[object, ...]:
         """The device's active alarms: state and attributes follow from them."""
         return (self.available, tuple(self.organization.active_by_device.get(self.object_id, ())))
 
     @property
+    @override
     def is_on(self) -> bool:
         """Whether an alarm that counts is active."""
         alarms = self.organization.active_by_device.get(self.object_id, ())
         return any(counts_as_alarm(alarm.severity) for alarm in alarms)
 
     @property
+    @override
     def extra_state_attributes(self) -> dict[str, Any]:
         """The active alarms, newest first: label, severity and since when."""
         return {
@@ -74,6 +79,7 @@ class StreamConnected(ITExpertEntity, BinarySensorEntity):
         super().__init__(coordinator, organization_id, organization_id, STREAM.key)
         self._stream = coordinator.streams[organization_id]
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Follow the stream's connects and drops."""
         await super().async_added_to_hass()
@@ -84,6 +90,7 @@ class StreamConnected(ITExpertEntity, BinarySensorEntity):
         self._handle_coordinator_update()
 
     @property
+    @override
     def is_on(self) -> bool:
         """Connected now."""
         return self._stream.connected
@@ -97,3 +104,15 @@ def build_binary_sensors(coordinator: ITExpertCoordinator) -> Iterable[Entity]:
         for item in org.objects.values():
             if item.kind == InventoryKind.DEVICE:
                 yield DeviceProblem(coordinator, org.id, item.id)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ITExpertConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the binary sensor entities of every IT Expert object, as the inventory changes."""
+    coordinator = entry.runtime_data
+    async_add_topology_entities(
+        entry, coordinator, async_add_entities, lambda: build_binary_sensors(coordinator)
+    )

@@ -8,19 +8,16 @@ are applied idempotently: upsert by id, delete if present.
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any, TypeIs
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
+from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 
 from ..api import AuthenticationError, EcoStruxureError, ForbiddenError, RateLimitedError
 from ..api.it_expert.client import ITExpertClient
@@ -32,197 +29,37 @@ from ..api.it_expert.models import (
     Sensor,
     Snapshot,
 )
-from ..api.json_reading import NAME_MAX
 from ..const import (
     CONF_ORGANIZATIONS,
     CONF_SCAN_INTERVAL,
-    CONF_SERVICE,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     LOGGER,
     MANUFACTURER,
-    SERVICE_IT_EXPERT,
 )
-from ..topology import nearest_matching, parents_first
+from ..coordinator import DeviceSpec, TopologyCoordinator
 from .const import (
-    FULL_SYNC_INTERVAL,
-    OFFSET_MAX_AGE,
     UNDELIVERED_EVENTS_MAX,
     UNDELIVERED_EVENTS_MAX_AGE,
+)
+from .data import (
+    DATA_IT_ALARM_MEMORY,
+    AlarmEvent,
+    ITAlarmMemory,
+    ITExpertData,
+    Organization,
+    Resource,
+    alarm_transitions,
+    apply_changes,
+    apply_snapshot,
+    it_device_id,
 )
 from .stream import MeasurementStream
 
 type ITExpertConfigEntry = ConfigEntry[ITExpertCoordinator]
 
-ALARM_RAISED = "alarm_raised"
-ALARM_CLEARED = "alarm_cleared"
 
-
-def it_device_id(organization_id: str, object_id: str) -> tuple[str, str]:
-    """Device identifier of an organization, location or device of IT Expert.
-
-    Object ids are only promised unique within an organization: the organization scopes them.
-    The organization itself is the object whose id is the organization's.
-    """
-    return (DOMAIN, f"it:{organization_id}:{object_id}")
-
-
-class Resource(StrEnum):
-    """What is synchronized by snapshot and changes."""
-
-    INVENTORY = "inventory"
-    SENSORS = "sensors"
-    ALARMS = "alarms"
-
-
-@dataclass(slots=True)
-class AlarmEvent:
-    """An alarm raised or cleared, waiting for the event entity of its device."""
-
-    event_type: str
-    alarm: ITAlarm
-    seen: datetime
-
-
-@dataclass(slots=True)
-class Organization:
-    """What is known of one organization, kept up to date by snapshots and changes."""
-
-    id: str
-    objects: dict[str, InventoryObject] = field(default_factory=dict)
-    sensors: dict[str, Sensor] = field(default_factory=dict)
-    alarms: dict[str, ITAlarm] = field(default_factory=dict)
-    offsets: dict[Resource, int] = field(default_factory=dict)
-    listed_at: dict[Resource, datetime] = field(default_factory=dict)
-    read_at: dict[Resource, datetime] = field(default_factory=dict)
-    # Active alarms per device, rebuilt when the alarms change.
-    active_by_device: dict[str, list[ITAlarm]] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        """The organization's name, or its id until the inventory names it."""
-        own = self.objects.get(self.id)
-        # An id may be longer than a name may (json_reading.ID_MAX > NAME_MAX).
-        return own.label if own is not None and own.label else self.id[:NAME_MAX]
-
-    def ordered_objects(self) -> list[InventoryObject]:
-        """Locations and devices, every parent before its children."""
-        return parents_first(
-            (o for o in self.objects.values() if o.kind != InventoryKind.ORGANIZATION),
-            key=lambda o: o.id,
-            parent=self.parent_of,
-        )
-
-    def parent_of(self, item: InventoryObject) -> str | None:
-        """The listed object `item` hangs under: parent device, location, else the organization.
-
-        The inventory is eventually consistent: a parent not listed yet is skipped.
-        """
-        for candidate in (item.parent_id, item.location_id):
-            if candidate and candidate != item.id and candidate in self.objects:
-                return candidate
-        return None
-
-    def rooms(self) -> dict[str, str | None]:
-        """The label of the nearest location of type ROOM above each object (itself first).
-
-        One linear pass for all objects: a walk per object would be quadratic in a deep tree.
-        """
-        nearest = nearest_matching(
-            self.objects,
-            parent=self.parent_of,
-            match=lambda o: o.kind == InventoryKind.LOCATION and (o.type or "").upper() == "ROOM",
-        )
-        return {
-            object_id: None if room_id is None else self.objects[room_id].label
-            for object_id, room_id in nearest.items()
-        }
-
-    def index_alarms(self) -> None:
-        """Group the active alarms by device, newest first."""
-        index: dict[str, list[ITAlarm]] = {}
-        for alarm in self.alarms.values():
-            if alarm.active and alarm.device_id:
-                index.setdefault(alarm.device_id, []).append(alarm)
-        for alarms in index.values():
-            alarms.sort(key=lambda a: a.activated or dt_util.utc_from_timestamp(0), reverse=True)
-        self.active_by_device = index
-
-    def needs_full_list(self, resource: Resource, now: datetime) -> bool:
-        """Whether the next read of `resource` must be a full list rather than changes."""
-        listed, read = self.listed_at.get(resource), self.read_at.get(resource)
-        return (
-            resource not in self.offsets
-            or listed is None
-            or read is None
-            or now - listed > FULL_SYNC_INTERVAL
-            or now - read > OFFSET_MAX_AGE
-        )
-
-
-@dataclass(slots=True)
-class ITAlarmMemory:
-    """An entry's alarms per organization, kept across reloads of the entry (not restarts).
-
-    The first cycle after a reload compares its full list with them: what was raised or
-    cleared while the entry reloaded fires once.
-    """
-
-    alarms: dict[str, dict[str, ITAlarm]] = field(default_factory=dict)
-    listed: set[str] = field(default_factory=set)  # organizations whose alarms were listed
-
-
-DATA_IT_ALARM_MEMORY: HassKey[dict[str, ITAlarmMemory]] = HassKey(f"{DOMAIN}_it_alarm_memory")
-
-
-@dataclass(slots=True)
-class ITExpertData:
-    """One cycle: which organizations answered, which failed and why, which lost consent."""
-
-    available: set[str] = field(default_factory=set)
-    failed: dict[str, str] = field(default_factory=dict)
-    revoked: set[str] = field(default_factory=set)
-
-
-def _apply_snapshot[T](store: dict[str, T], snapshot: Snapshot[T], key: Callable[[T], str]) -> None:
-    store.clear()
-    store.update((key(item), item) for item in snapshot.items)
-
-
-def _apply_changes[T](store: dict[str, T], changes: Changes[T], key: Callable[[T], str]) -> None:
-    # In order, and harmless when repeated: the service may send a change twice.
-    for change in changes.changes:
-        if change.item is not None:
-            store[key(change.item)] = change.item
-        elif change.deleted_id is not None:
-            store.pop(change.deleted_id, None)
-
-
-def alarm_transitions(
-    before: dict[str, ITAlarm], after: dict[str, ITAlarm]
-) -> list[tuple[str, ITAlarm]]:
-    """The raises and clears between two states of an organization's alarms, oldest first."""
-    events: list[tuple[str, ITAlarm]] = []
-    epoch = dt_util.utc_from_timestamp(0)
-    for alarm in sorted(after.values(), key=lambda a: a.activated or epoch):
-        previous = before.get(alarm.id)
-        if alarm.active and (previous is None or not previous.active):
-            events.append((ALARM_RAISED, alarm))  # new, or reactivated
-        elif not alarm.active:
-            if previous is None:
-                # Raised and cleared between two cycles: both happened.
-                events.append((ALARM_RAISED, alarm))
-                events.append((ALARM_CLEARED, alarm))
-            elif previous.active:
-                events.append((ALARM_CLEARED, alarm))
-    for alarm_id, previous in before.items():
-        if alarm_id not in after and previous.active:
-            # Aged out of the list: it can only have been cleared.
-            events.append((ALARM_CLEARED, previous))
-    return events
-
-
-class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
+class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
     """Polls the selected organizations by changes; owns their measurement streams."""
 
     config_entry: ITExpertConfigEntry
@@ -252,8 +89,6 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
         self.streams: dict[str, MeasurementStream] = {
             org_id: MeasurementStream(hass, client, org_id) for org_id in self.organization_ids
         }
-        self._topology_listeners: list[CALLBACK_TYPE] = []
-        self._topology_key: object = None
         self._events: dict[tuple[str, str], deque[AlarmEvent]] = {}
         self._baseline = memory.listed  # organizations whose alarms were listed once
         self._unavailable: set[str] = set()  # logged as unavailable, not back yet
@@ -271,57 +106,31 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
 
     # --- topology -------------------------------------------------------------------------
 
-    @callback
-    def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
-        """Call `listener` whenever devices or sensors appear or go; returns the remover."""
-        self._topology_listeners.append(listener)
-        return lambda: self._topology_listeners.remove(listener)
-
-    def _topology_changed(self) -> bool:
-        key = tuple(
-            (org.id, frozenset(org.objects), frozenset(org.sensors))
-            for org in self.organizations.values()
-        )
-        changed = key != self._topology_key
-        self._topology_key = key
-        return changed
-
-    def _sync_devices(self) -> None:
-        """A device per organization, location and device; those that vanished removed."""
-        registry = dr.async_get(self.hass)
-        entry_id = self.config_entry.entry_id
-        wanted: set[tuple[str, str]] = set()
+    @override
+    def _device_specs(self) -> Iterable[DeviceSpec]:
+        """A device per organization, location and device, under its parent."""
         for org in self.organizations.values():
             if not org.objects:
                 continue  # never listed: nothing to show yet
-            org_device = registry.async_get_or_create(
-                config_entry_id=entry_id,
-                identifiers={it_device_id(org.id, org.id)},
+            yield DeviceSpec(
+                identifier=it_device_id(org.id, org.id),
                 manufacturer=MANUFACTURER,
                 model="IT Expert organization",
                 name=org.label,
             )
-            wanted.add(it_device_id(org.id, org.id))
-            device_ids = {org.id: org_device.id}
             rooms = org.rooms()
             for item in org.ordered_objects():
                 is_device = item.kind == InventoryKind.DEVICE
                 kind = (item.type or item.kind).replace("_", " ").capitalize()
-                device = registry.async_get_or_create(
-                    config_entry_id=entry_id,
-                    identifiers={it_device_id(org.id, item.id)},
+                yield DeviceSpec(
+                    identifier=it_device_id(org.id, item.id),
                     manufacturer=MANUFACTURER if is_device else None,
                     model=(item.model or kind) if is_device else kind,
                     serial_number=item.serial_number,
                     name=item.label or kind,
                     suggested_area=rooms.get(item.id),
-                    via_device_id=device_ids[org.parent_of(item) or org.id],
+                    via=it_device_id(org.id, org.parent_of(item) or org.id),
                 )
-                device_ids[item.id] = device.id
-                wanted.add(it_device_id(org.id, item.id))
-        for device in dr.async_entries_for_config_entry(registry, entry_id):
-            if not device.identifiers & wanted:
-                registry.async_remove_device(device.id)
 
     # --- alarm events ---------------------------------------------------------------------
 
@@ -359,12 +168,12 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
         now = dt_util.utcnow()
         if org.needs_full_list(resource, now):
             listed = await snapshot(org.id)
-            _apply_snapshot(store, listed, key)
+            apply_snapshot(store, listed, key)
             org.offsets[resource] = listed.offset
             org.listed_at[resource] = now
         else:
             changed = await changes(org.id, org.offsets[resource])
-            _apply_changes(store, changed, key)
+            apply_changes(store, changed, key)
             org.offsets[resource] = changed.offset
         org.read_at[resource] = now
 
@@ -402,6 +211,7 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
             self._queue_events(org, before)
         self._baseline.add(org.id)
 
+    @override
     async def _async_update_data(self) -> ITExpertData:
         """One cycle over every selected organization, concurrently."""
         try:
@@ -438,10 +248,10 @@ class ITExpertCoordinator(DataUpdateCoordinator[ITExpertData]):
         self._log_availability(data)
         data.revoked.update(org_id for org_id in self.organizations if org_id not in covered)
         self._update_consent(data)
-        if self._topology_changed():
-            self._sync_devices()
-            for listener in list(self._topology_listeners):
-                listener()
+        # Sensors are entities' sources without a device of their own.
+        self._async_topology_refreshed(
+            sources=tuple((org.id, frozenset(org.sensors)) for org in self.organizations.values())
+        )
         if self.organizations and not data.available and not data.revoked:
             retry_after = [
                 r.retry_after
@@ -528,8 +338,3 @@ def _sensor_id(item: Sensor) -> str:
 
 def _alarm_id(item: ITAlarm) -> str:
     return item.id
-
-
-def is_it_expert(entry: ConfigEntry[Any]) -> TypeIs[ITExpertConfigEntry]:
-    """Whether the entry reads IT Expert (entries without a service are Facility Expert)."""
-    return bool(entry.data.get(CONF_SERVICE) == SERVICE_IT_EXPERT)

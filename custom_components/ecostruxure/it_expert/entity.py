@@ -1,9 +1,12 @@
 """Base entity of IT Expert: attached to an organization's object, fed by the coordinator."""
 
+from typing import override
+
 from homeassistant.helpers.device_registry import DeviceInfo
 
 from ..entity import ChangeOnlyEntity
-from .coordinator import ITExpertCoordinator, Organization, it_device_id
+from .coordinator import ITExpertCoordinator
+from .data import Organization, it_device_id
 
 
 class ITExpertEntity(ChangeOnlyEntity[ITExpertCoordinator]):
@@ -25,6 +28,7 @@ class ITExpertEntity(ChangeOnlyEntity[ITExpertCoordinator]):
         return self.coordinator.organizations[self.organization_id]
 
     @property
+    @override
     def available(self) -> bool:
         """Unavailable while the organization does not answer or withdrew its consent."""
         data = self.coordinator.data

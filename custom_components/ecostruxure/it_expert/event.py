@@ -2,14 +2,18 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import override
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 
 from ..api.it_expert.models import InventoryKind, InventoryObject, ITAlarm
-from .coordinator import ALARM_CLEARED, ALARM_RAISED, ITExpertCoordinator
+from ..const import ALARM_CLEARED, ALARM_RAISED
+from ..entity import async_add_topology_entities
+from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
 from .entity import ITExpertEntity
 
 ALARM_EVENTS = EventEntityDescription(
@@ -50,6 +54,7 @@ class DeviceAlarmEvents(ITExpertEntity, EventEntity):
         super().__init__(coordinator, organization_id, device.id, ALARM_EVENTS.key)
         self._attr_entity_registry_enabled_default = alarm_events_enabled(device)
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Fire what happened before the device was listed (the inventory lags the alarms).
 
@@ -66,10 +71,10 @@ class DeviceAlarmEvents(ITExpertEntity, EventEntity):
     def _fire_pending(self) -> None:
         for event in self.coordinator.take_events(self.organization_id, self.object_id):
             self._trigger_event(event.event_type, _details(event.alarm))
-            self.async_write_ha_state()  # one state write per event
-            self._written = self._fingerprint()
+            self.async_write_state_now()  # one state write per event
 
     @callback
+    @override
     def _handle_coordinator_update(self) -> None:
         """Fire this cycle's raises and clears of the device."""
         self._fire_pending()
@@ -82,3 +87,15 @@ def build_events(coordinator: ITExpertCoordinator) -> Iterable[Entity]:
         for item in org.objects.values():
             if item.kind == InventoryKind.DEVICE:
                 yield DeviceAlarmEvents(coordinator, org.id, item)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ITExpertConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the event entities of every IT Expert object, as the inventory changes."""
+    coordinator = entry.runtime_data
+    async_add_topology_entities(
+        entry, coordinator, async_add_entities, lambda: build_events(coordinator)
+    )

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -20,14 +21,17 @@ from homeassistant.const import (
     UnitOfTemperature,
     UnitOfTime,
 )
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from ..api.it_expert.models import InventoryKind, Sensor, SensorValueType
+from ..entity import async_add_topology_entities
 from ..units import device_class_accepts
 from .const import SEVERITY_LEVEL_NONE, SEVERITY_LEVELS, counts_as_alarm, severity_level
-from .coordinator import ITExpertCoordinator, Organization
+from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
+from .data import Organization
 from .entity import ITExpertEntity
 
 # Home Assistant refuses longer states.
@@ -142,6 +146,7 @@ class ReadingSensor(ITExpertEntity, SensorEntity):
         self._attr_name = (sensor.label or sensor.type or sensor.id)[:MAX_STATE_LENGTH]
         self._stream = coordinator.streams[organization_id]
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Follow the stream: this sensor's readings, and whether they are current."""
         await super().async_added_to_hass()
@@ -153,15 +158,18 @@ class ReadingSensor(ITExpertEntity, SensorEntity):
         self._handle_coordinator_update()
 
     @property
+    @override
     def available(self) -> bool:
         """Unavailable while the organization is, or the stream has been down for a while."""
         return super().available and self._stream.fresh
 
+    @override
     def _fingerprint(self) -> tuple[object, ...]:
         """The reading's value: the state follows from it (no rendering to compare)."""
         return (self.available, self.native_value)
 
     @property
+    @override
     def native_value(self) -> StateType:
         """The newest reading; None (unknown) until the sensor reports after start."""
         reading = self._stream.readings.get(self.sensor.id)
@@ -228,11 +236,13 @@ class AlarmSensor(ITExpertEntity, SensorEntity):
         super().__init__(coordinator, organization_id, device_id, description.key)
         self.entity_description = description
 
+    @override
     def _fingerprint(self) -> tuple[object, ...]:
         """The value: the state follows from it (no rendering to compare)."""
         return (self.available, self.native_value)
 
     @property
+    @override
     def native_value(self) -> StateType:
         """Computed from the device's active alarms."""
         return self.entity_description.value_fn(self.organization, self.object_id)
@@ -250,3 +260,15 @@ def build_sensors(coordinator: ITExpertCoordinator) -> Iterable[Entity]:
             device = org.objects.get(sensor.device_id or "")
             if device is not None and device.kind == InventoryKind.DEVICE:
                 yield ReadingSensor(coordinator, org.id, sensor)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ITExpertConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensor entities of every IT Expert object, as the inventory changes."""
+    coordinator = entry.runtime_data
+    async_add_topology_entities(
+        entry, coordinator, async_add_entities, lambda: build_sensors(coordinator)
+    )

@@ -20,7 +20,6 @@ from custom_components.ecostruxure.api.it_expert import (
     SensorValueType,
 )
 from custom_components.ecostruxure.api.it_expert.parsing import (
-    StreamSignal,
     parse_alarm_changes,
     parse_alarms,
     parse_device,
@@ -30,8 +29,8 @@ from custom_components.ecostruxure.api.it_expert.parsing import (
     parse_sensor_changes,
     parse_sensors,
     parse_severity,
-    parse_stream_line,
 )
+from custom_components.ecostruxure.api.it_expert.stream_lines import StreamSignal, parse_stream_line
 
 PARSERS: list[Callable[[object], object]] = [
     parse_organizations,

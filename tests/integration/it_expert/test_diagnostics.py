@@ -9,7 +9,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.ecostruxure.it_expert.coordinator import it_device_id
+from custom_components.ecostruxure.it_expert.data import it_device_id
 from simulator import SimulatorServer
 
 from .conftest import wait_for
@@ -48,3 +48,15 @@ async def test_diagnostics_redact_the_key_and_serial_numbers(
     readings = {s["id"]: s["reading"] for s in details["sensors"]}
     assert readings[sensor.id]["value"] == 12.5
     assert details["active_alarms"] == []
+
+
+async def test_a_device_the_service_no_longer_lists_has_empty_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    it_loaded: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    orphan = device_registry.async_get_or_create(
+        config_entry_id=it_loaded.entry_id, identifiers={it_device_id("gone-org", "gone-device")}
+    )
+    assert await get_diagnostics_for_device(hass, hass_client, it_loaded, orphan) == {}

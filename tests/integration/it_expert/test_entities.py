@@ -18,7 +18,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ecostruxure.const import DOMAIN
 from custom_components.ecostruxure.it_expert import const as it_const
-from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator, it_device_id
+from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator
+from custom_components.ecostruxure.it_expert.data import it_device_id
 from simulator import SimulatorServer
 from simulator.it_inventory import SimDevice, SimOrganization, SimSensor
 

@@ -8,14 +8,8 @@ from urllib.parse import quote
 import aiohttp
 
 from ..errors import NotFoundError, StreamClosedError, StreamRateLimitedError
-from ..transport import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_TIMEOUT,
-    HttpTransport,
-    QueryParams,
-    RetryPolicy,
-)
+from ..pacing import DEFAULT_CONCURRENCY, RetryPolicy
+from ..transport import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, HttpTransport, QueryParams
 from . import paths
 from .models import (
     Change,
@@ -28,7 +22,6 @@ from .models import (
     Snapshot,
 )
 from .parsing import (
-    StreamSignal,
     parse_alarm_changes,
     parse_alarms,
     parse_device,
@@ -37,8 +30,8 @@ from .parsing import (
     parse_organizations,
     parse_sensor_changes,
     parse_sensors,
-    parse_stream_line,
 )
+from .stream_lines import StreamSignal, parse_stream_line
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -11,8 +11,6 @@ Where the field names are inferred, the alternatives of docs/it-expert-contract.
 """
 
 from collections.abc import Callable
-from enum import StrEnum
-import json
 import logging
 import re
 from typing import Final, cast
@@ -20,24 +18,19 @@ from typing import Final, cast
 from ..errors import InvalidResponseError
 from ..json_reading import (
     MESSAGE_MAX,
-    NAME_MAX,
     UNIT_MAX,
     JsonObject,
+    MalformedItemError,
     bounded_int,
     clean_text,
-    finite_float,
-    opaque_id,
+    json_object,
+    optional_id,
+    optional_int,
+    optional_str,
+    parse_items,
+    required_id,
     sane_datetime,
-)
-from ..parsing import (
-    _MalformedItemError,
-    _object,
-    _optional_id,
-    _optional_int,
-    _optional_str,
-    _parse_items,
-    _required_id,
-    _strings,
+    strings,
 )
 from .models import (
     Change,
@@ -48,7 +41,6 @@ from .models import (
     ITAlarm,
     ITSeverity,
     Sensor,
-    SensorReading,
     SensorValueType,
     Snapshot,
 )
@@ -93,16 +85,6 @@ _WORD_SEPARATORS: Final = re.compile(r"[^A-Za-z0-9]+")
 _SEVERITIES: Final = {severity.value: severity for severity in ITSeverity}
 
 
-class StreamSignal(StrEnum):
-    """A system message of a measurement stream that changes how it is read."""
-
-    RATE_LIMITED = "rate_limited"
-    COMPLETED = "completed"
-
-
-_SYSTEM_MESSAGE_TYPES: Final = ("replaySystemMessageType", "systemMessageType")
-
-
 # --- fields -----------------------------------------------------------------------------
 
 
@@ -122,7 +104,7 @@ def _list_field(obj: JsonObject, key: str) -> list[object]:
 
 def _first_str(obj: JsonObject, *names: str) -> str | None:
     for name in names:
-        if (value := _optional_str(obj, name)) is not None:
+        if (value := optional_str(obj, name)) is not None:
             return value
     return None
 
@@ -132,8 +114,8 @@ def _first_str(obj: JsonObject, *names: str) -> str | None:
 
 def _organization_id(item: object) -> str | None:
     if isinstance(item, dict):
-        return _optional_id(cast(JsonObject, item), "id")
-    return _optional_id({"id": item}, "id")
+        return optional_id(cast(JsonObject, item), "id")
+    return optional_id({"id": item}, "id")
 
 
 def parse_organizations(payload: object) -> tuple[str, ...]:
@@ -164,7 +146,7 @@ def parse_organizations(payload: object) -> tuple[str, ...]:
 
 def _kind_of(obj: JsonObject, organization_id: str | None) -> InventoryKind:
     for name in INVENTORY_DISCRIMINATORS:
-        if (value := _optional_str(obj, name)) is None:
+        if (value := optional_str(obj, name)) is None:
             continue
         lowered = value.lower()
         # Equal, or named inside a longer class name ("InventoryObjectDevice").
@@ -173,38 +155,36 @@ def _kind_of(obj: JsonObject, organization_id: str | None) -> InventoryKind:
             return matches[0]
         # A kind this client does not know (or an ambiguous one) cannot be placed in the tree.
         # The kind itself is not quoted: no text of an answer reaches a log unredacted.
-        raise _MalformedItemError(f"unknown inventory object kind ({len(value)} characters)")
+        raise MalformedItemError(f"unknown inventory object kind ({len(value)} characters)")
     if any(name in obj for name in _DEVICE_ONLY_FIELDS):
         return InventoryKind.DEVICE
-    if organization_id is not None and _optional_id(obj, "id") == organization_id:
+    if organization_id is not None and optional_id(obj, "id") == organization_id:
         return InventoryKind.ORGANIZATION
-    if _optional_str(obj, "type") is not None:
+    if optional_str(obj, "type") is not None:
         return InventoryKind.LOCATION
-    raise _MalformedItemError("no kind: neither a discriminator nor a telling field")
+    raise MalformedItemError("no kind: neither a discriminator nor a telling field")
 
 
 def _inventory_object(
     obj: JsonObject, organization_id: str | None, kind: InventoryKind | None = None
 ) -> InventoryObject:
-    object_id = _required_id(obj, "id")
+    object_id = required_id(obj, "id")
     return InventoryObject(
         id=object_id,
         kind=kind or _kind_of(obj, organization_id),
-        label=_optional_str(obj, "label"),
-        type=_optional_str(obj, "type"),
-        parent_id=_optional_id(obj, "parentId"),
-        location_id=_optional_id(obj, "locationId"),
-        address=_optional_str(obj, "address"),
+        label=optional_str(obj, "label"),
+        type=optional_str(obj, "type"),
+        parent_id=optional_id(obj, "parentId"),
+        location_id=optional_id(obj, "locationId"),
+        address=optional_str(obj, "address"),
         model=_first_str(obj, "modelName", "model"),
         serial_number=_first_str(obj, "serialNumber", "serial"),
-        gateway_ids=_strings(obj.get("gatewayIds")),
+        gateway_ids=strings(obj.get("gatewayIds")),
     )
 
 
 def _inventory_items(raw: list[object], organization_id: str | None) -> list[InventoryObject]:
-    return _parse_items(
-        raw, "inventory object", lambda obj: _inventory_object(obj, organization_id)
-    )
+    return parse_items(raw, "inventory object", lambda obj: _inventory_object(obj, organization_id))
 
 
 def parse_inventory(
@@ -214,7 +194,7 @@ def parse_inventory(
 
     `organization_id` recognises the Organization object when no discriminator says so.
     """
-    obj = _object(payload, "an inventory")
+    obj = json_object(payload, "an inventory")
     raw = _list_field(obj, "inventoryObjects")
     return Snapshot(_offset(obj), tuple(_inventory_items(raw, organization_id)))
 
@@ -226,9 +206,9 @@ def _inventory_change(
         inner = obj.get("inventoryObject")
         if isinstance(inner, dict):
             return Change(item=_inventory_object(cast(JsonObject, inner), organization_id))
-        if (deleted := _optional_id(obj, "inventoryObjectId")) is not None:
+        if (deleted := optional_id(obj, "inventoryObjectId")) is not None:
             return Change(deleted_id=deleted)
-        raise _MalformedItemError("neither inventoryObject nor inventoryObjectId")
+        raise MalformedItemError("neither inventoryObject nor inventoryObjectId")
 
     return parse
 
@@ -237,22 +217,22 @@ def parse_inventory_changes(
     payload: object, organization_id: str | None = None
 ) -> Changes[InventoryObject]:
     """Parse one page of inventory changes: create-or-updates and deletes, in order."""
-    obj = _object(payload, "inventory changes")
+    obj = json_object(payload, "inventory changes")
     raw = _list_field(obj, "inventoryObjectChanges")
-    changes = _parse_items(raw, "inventory change", _inventory_change(organization_id))
+    changes = parse_items(raw, "inventory change", _inventory_change(organization_id))
     return Changes(_offset(obj), tuple(changes))
 
 
 def parse_device(payload: object, organization_id: str | None = None) -> DeviceWithAncestors:
     """Parse one device and its ancestors, nearest first."""
-    obj = _object(payload, "a device")
+    obj = json_object(payload, "a device")
     device = obj.get("device")
     if not isinstance(device, dict):
         raise InvalidResponseError("Expected a device object")
     try:
         # The field says what it is, whatever the object's own fields suggest.
         parsed = _inventory_object(cast(JsonObject, device), organization_id, InventoryKind.DEVICE)
-    except _MalformedItemError as err:
+    except MalformedItemError as err:
         raise InvalidResponseError(f"Malformed device: {err}") from None
     ancestors = obj.get("ancestors")
     return DeviceWithAncestors(
@@ -265,7 +245,7 @@ def parse_device(payload: object, organization_id: str | None = None) -> DeviceW
 
 
 def _value_type(obj: JsonObject, unit: str | None, sensor_type: str | None) -> SensorValueType:
-    declared = _optional_str(obj, "valueType")
+    declared = optional_str(obj, "valueType")
     if declared is not None and (known := _VALUE_TYPES.get(declared.lower())) is not None:
         return known
     if unit is not None:
@@ -276,11 +256,11 @@ def _value_type(obj: JsonObject, unit: str | None, sensor_type: str | None) -> S
 
 def _sensor(obj: JsonObject) -> Sensor:
     unit = clean_text(obj.get("unit"), UNIT_MAX)
-    sensor_type = _optional_str(obj, "type")
+    sensor_type = optional_str(obj, "type")
     return Sensor(
-        id=_required_id(obj, "id"),
-        device_id=_optional_id(obj, "deviceId"),
-        label=_optional_str(obj, "label"),
+        id=required_id(obj, "id"),
+        device_id=optional_id(obj, "deviceId"),
+        label=optional_str(obj, "label"),
         unit=unit,
         type=sensor_type,
         value_type=_value_type(obj, unit, sensor_type),
@@ -291,23 +271,23 @@ def _sensor_change(obj: JsonObject) -> Change[Sensor]:
     inner = obj.get("sensor")
     if isinstance(inner, dict):
         return Change(item=_sensor(cast(JsonObject, inner)))
-    if (deleted := _optional_id(obj, "sensorId")) is not None:
+    if (deleted := optional_id(obj, "sensorId")) is not None:
         return Change(deleted_id=deleted)
-    raise _MalformedItemError("neither sensor nor sensorId")
+    raise MalformedItemError("neither sensor nor sensorId")
 
 
 def parse_sensors(payload: object) -> Snapshot[Sensor]:
     """Parse an organization's full sensor list."""
-    obj = _object(payload, "sensors")
+    obj = json_object(payload, "sensors")
     raw = _list_field(obj, "sensors")
-    return Snapshot(_offset(obj), tuple(_parse_items(raw, "sensor", _sensor)))
+    return Snapshot(_offset(obj), tuple(parse_items(raw, "sensor", _sensor)))
 
 
 def parse_sensor_changes(payload: object) -> Changes[Sensor]:
     """Parse one page of sensor changes: create-or-updates and deletes, in order."""
-    obj = _object(payload, "sensor changes")
+    obj = json_object(payload, "sensor changes")
     raw = _list_field(obj, "sensorChanges")
-    return Changes(_offset(obj), tuple(_parse_items(raw, "sensor change", _sensor_change)))
+    return Changes(_offset(obj), tuple(parse_items(raw, "sensor change", _sensor_change)))
 
 
 # --- alarms -----------------------------------------------------------------------------
@@ -326,87 +306,28 @@ def parse_severity(value: object) -> ITSeverity | str:
 
 def _alarm(obj: JsonObject) -> ITAlarm:
     return ITAlarm(
-        id=_required_id(obj, "id"),
-        device_id=_optional_id(obj, "deviceId"),
-        label=_optional_str(obj, "label"),
+        id=required_id(obj, "id"),
+        device_id=optional_id(obj, "deviceId"),
+        label=optional_str(obj, "label"),
         message=clean_text(obj.get("message"), MESSAGE_MAX)
         or clean_text(obj.get("text"), MESSAGE_MAX),
         severity=parse_severity(obj.get("severity")),
         activated=sane_datetime(obj.get("activatedTime")),
         cleared=sane_datetime(obj.get("clearedTime")),
-        reactivation_count=_optional_int(obj, "alarmReactivationCount") or 0,
+        reactivation_count=optional_int(obj, "alarmReactivationCount") or 0,
     )
 
 
 def parse_alarms(payload: object) -> Snapshot[ITAlarm]:
     """Parse the alarm snapshot: active alarms and those cleared lately."""
-    obj = _object(payload, "alarms")
+    obj = json_object(payload, "alarms")
     raw = _list_field(obj, "alarms")
-    return Snapshot(_offset(obj), tuple(_parse_items(raw, "alarm", _alarm)))
+    return Snapshot(_offset(obj), tuple(parse_items(raw, "alarm", _alarm)))
 
 
 def parse_alarm_changes(payload: object) -> Changes[ITAlarm]:
     """Parse one page of alarm changes: alarms are never deleted, every change is an upsert."""
-    obj = _object(payload, "alarm changes")
+    obj = json_object(payload, "alarm changes")
     raw = _list_field(obj, "alarms")
-    alarms = _parse_items(raw, "alarm", _alarm)
+    alarms = parse_items(raw, "alarm", _alarm)
     return Changes(_offset(obj), tuple(Change(item=alarm) for alarm in alarms))
-
-
-# --- measurement streams ----------------------------------------------------------------
-
-
-def _reading_value(obj: JsonObject) -> float | str | None:
-    number = obj.get("numericValue")
-    if isinstance(number, int | float) and not isinstance(number, bool):
-        return finite_float(number)
-    text = obj.get("stringValue")
-    if not isinstance(text, str):
-        return None
-    # Cut as the sensor's state is: a longer text is never shown, so never kept.
-    return clean_text(text, NAME_MAX) or ""
-
-
-def parse_stream_line(line: bytes | str) -> SensorReading | StreamSignal | None:
-    """Read one line of a measurement stream.
-
-    A measurement gives a SensorReading; a rate-limit or replay-completed system message its
-    StreamSignal; a heartbeat (empty line) and anything unreadable or unknown give None (the
-    latter logged at debug level, without the line's content).
-    """
-    if not line.strip():
-        return None
-    try:
-        document = json.loads(line)
-    except ValueError, RecursionError:  # RecursionError: absurdly deep nesting
-        _LOGGER.debug("Ignoring a stream line that is not JSON (%d characters)", len(line))
-        return None
-    if not isinstance(document, dict):
-        _LOGGER.debug("Ignoring a stream line that is not a JSON object")
-        return None
-    obj = cast(JsonObject, document)
-    if "sensorId" in obj:
-        sensor_id = _optional_id(obj, "sensorId")
-        timestamp = sane_datetime(obj.get("timestamp"))
-        if sensor_id is None or timestamp is None:
-            _LOGGER.debug("Ignoring a measurement without a sensor id or a readable timestamp")
-            return None
-        return SensorReading(
-            sensor_id=sensor_id,
-            timestamp=timestamp,
-            value=_reading_value(obj),
-            # An opaque token: refused when too long, never cut (see json_reading.ID_MAX).
-            offset=opaque_id(obj.get("offset")),
-        )
-    for name in _SYSTEM_MESSAGE_TYPES:
-        if (message_type := _optional_str(obj, name)) is None:
-            continue
-        lowered = message_type.lower()
-        if "rate" in lowered:
-            return StreamSignal.RATE_LIMITED
-        if "complet" in lowered:
-            return StreamSignal.COMPLETED
-        _LOGGER.debug("Ignoring an unknown stream message in %s", name)
-        return None
-    _LOGGER.debug("Ignoring a stream line of %d unknown fields", len(obj))
-    return None

@@ -7,23 +7,27 @@ wrapped. A malformed item is skipped and logged, keeping the rest; a body whose 
 is wrong raises InvalidResponseError. No other exception escapes.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-import logging
 from typing import cast
 
-from .errors import FieldError, InvalidResponseError
-from .json_reading import (
+from ..errors import InvalidResponseError
+from ..json_reading import (
     MESSAGE_MAX,
     NAME_MAX,
     UNIT_MAX,
     JsonObject,
-    bounded_int,
+    MalformedItemError,
     clean_text,
     finite_float,
-    opaque_id,
+    json_object,
+    optional_id,
+    optional_int,
+    optional_str,
+    parse_items,
+    required_id,
     sane_datetime,
+    strings,
 )
 from .models import (
     Address,
@@ -38,12 +42,6 @@ from .models import (
     SiteDetail,
     TimeSeriesPoint,
 )
-
-_LOGGER = logging.getLogger(__name__)
-
-
-class _MalformedItemError(Exception):
-    """An item lacks a required field; it is skipped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,29 +65,15 @@ class SeriesPage:
 # --- field readers ----------------------------------------------------------------------
 
 
-def _required_id(obj: JsonObject, name: str) -> str:
-    if (value := opaque_id(obj.get(name))) is not None:
-        return value
-    raise _MalformedItemError(f"{name} missing or not an id")
-
-
 def _required_str(obj: JsonObject, name: str, limit: int = NAME_MAX) -> str:
     if (value := clean_text(obj.get(name), limit)) is not None:
         return value
-    raise _MalformedItemError(f"{name} missing or not a string")
-
-
-def _optional_str(obj: JsonObject, name: str, limit: int = NAME_MAX) -> str | None:
-    return clean_text(obj.get(name), limit)
+    raise MalformedItemError(f"{name} missing or not a string")
 
 
 def _name(obj: JsonObject, object_id: str) -> str:
     """The object's name, else its id (an id may be longer than a name may: cut it too)."""
-    return _optional_str(obj, "name") or clean_text(object_id) or object_id[:NAME_MAX]
-
-
-def _optional_id(obj: JsonObject, name: str) -> str | None:
-    return opaque_id(obj.get(name))
+    return optional_str(obj, "name") or clean_text(object_id) or object_id[:NAME_MAX]
 
 
 def _optional_float(obj: JsonObject, name: str) -> float | None:
@@ -107,10 +91,6 @@ def _optional_bool(obj: JsonObject, name: str) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def _optional_int(obj: JsonObject, name: str) -> int | None:
-    return bounded_int(obj.get(name))
-
-
 def parse_datetime(value: object) -> datetime | None:
     """Parse an ISO 8601 timestamp to an aware datetime (naive ones are taken as UTC).
 
@@ -122,7 +102,7 @@ def parse_datetime(value: object) -> datetime | None:
 def _required_datetime(obj: JsonObject, name: str) -> datetime:
     parsed = parse_datetime(obj.get(name))
     if parsed is None:
-        raise _MalformedItemError(f"{name} missing or not an ISO 8601 timestamp")
+        raise MalformedItemError(f"{name} missing or not an ISO 8601 timestamp")
     return parsed
 
 
@@ -130,19 +110,7 @@ def _optional_datetime(obj: JsonObject, name: str) -> datetime | None:
     return parse_datetime(obj.get(name))
 
 
-def _strings(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        return ()
-    return tuple(text for item in value if (text := clean_text(item)) is not None)
-
-
 # --- containers -------------------------------------------------------------------------
-
-
-def _object(payload: object, what: str) -> JsonObject:
-    if not isinstance(payload, dict):
-        raise InvalidResponseError(f"Expected a JSON object for {what}")
-    return cast(JsonObject, payload)
 
 
 def _list(payload: object, key: str) -> list[object]:
@@ -156,24 +124,9 @@ def _list(payload: object, key: str) -> list[object]:
     raise InvalidResponseError(f"Expected a list of {key}")
 
 
-def _parse_items[T](raw: list[object], kind: str, parse: Callable[[JsonObject], T]) -> list[T]:
-    parsed: list[T] = []
-    for item in raw:
-        if not isinstance(item, dict):
-            _LOGGER.debug("Ignoring a %s that is not a JSON object", kind)
-            continue
-        try:
-            parsed.append(parse(cast(JsonObject, item)))
-        except _MalformedItemError as err:
-            _LOGGER.debug("Ignoring a malformed %s: %s", kind, err)
-    return parsed
-
-
 def _total(payload: object) -> int | None:
     return (
-        _optional_int(cast(JsonObject, payload), "totalCount")
-        if isinstance(payload, dict)
-        else None
+        optional_int(cast(JsonObject, payload), "totalCount") if isinstance(payload, dict) else None
     )
 
 
@@ -185,82 +138,82 @@ def _address(value: object) -> Address:
         return Address()
     obj = cast(JsonObject, value)
     return Address(
-        street=_optional_str(obj, "street"),
-        city=_optional_str(obj, "city"),
-        zip_code=_optional_str(obj, "zipCode"),
-        country=_optional_str(obj, "country"),
+        street=optional_str(obj, "street"),
+        city=optional_str(obj, "city"),
+        zip_code=optional_str(obj, "zipCode"),
+        country=optional_str(obj, "country"),
     )
 
 
 def _site(obj: JsonObject) -> Site:
-    site_id = _required_id(obj, "id")
+    site_id = required_id(obj, "id")
     return Site(
         id=site_id,
         name=_name(obj, site_id),
         address=_address(obj.get("address")),
-        time_zone=_optional_str(obj, "timeZone"),
+        time_zone=optional_str(obj, "timeZone"),
         latitude=_coordinate(obj, "latitude", 90),
         longitude=_coordinate(obj, "longitude", 180),
-        connection_status=_optional_str(obj, "connectionStatus") or ConnectionStatus.UNKNOWN,
+        connection_status=optional_str(obj, "connectionStatus") or ConnectionStatus.UNKNOWN,
         last_communication=_optional_datetime(obj, "lastCommunication"),
     )
 
 
 def _gateway(obj: JsonObject) -> Gateway:
-    gateway_id = _required_id(obj, "id")
+    gateway_id = required_id(obj, "id")
     return Gateway(
         id=gateway_id,
         name=_name(obj, gateway_id),
-        model=_optional_str(obj, "model"),
-        serial_number=_optional_str(obj, "serialNumber"),
-        firmware_version=_optional_str(obj, "firmwareVersion"),
-        connection_status=_optional_str(obj, "connectionStatus") or ConnectionStatus.UNKNOWN,
+        model=optional_str(obj, "model"),
+        serial_number=optional_str(obj, "serialNumber"),
+        firmware_version=optional_str(obj, "firmwareVersion"),
+        connection_status=optional_str(obj, "connectionStatus") or ConnectionStatus.UNKNOWN,
         last_communication=_optional_datetime(obj, "lastCommunication"),
     )
 
 
 def _measurement(obj: JsonObject) -> Measurement:
-    measurement_id = _required_id(obj, "id")
+    measurement_id = required_id(obj, "id")
     return Measurement(
         id=measurement_id,
         name=_name(obj, measurement_id),
         quantity=_required_str(obj, "quantity"),
-        unit=_optional_str(obj, "unit", UNIT_MAX),
-        phase=_optional_str(obj, "phase"),
-        context=_optional_str(obj, "context"),
+        unit=optional_str(obj, "unit", UNIT_MAX),
+        phase=optional_str(obj, "phase"),
+        context=optional_str(obj, "context"),
     )
 
 
 def _asset(obj: JsonObject) -> Asset:
-    asset_id = _required_id(obj, "id")
+    asset_id = required_id(obj, "id")
     measurements = obj.get("measurements")
     return Asset(
         id=asset_id,
         name=_name(obj, asset_id),
-        type=_optional_str(obj, "type") or "unknown",
-        parent_id=_optional_id(obj, "parentId"),
-        functional_name=_optional_str(obj, "functionalName"),
-        manufacturer=_optional_str(obj, "manufacturer"),
-        model=_optional_str(obj, "model"),
-        commercial_reference=_optional_str(obj, "commercialReference"),
-        serial_number=_optional_str(obj, "serialNumber"),
-        firmware_version=_optional_str(obj, "firmwareVersion"),
-        gateway_id=_optional_id(obj, "gatewayId"),
+        type=optional_str(obj, "type") or "unknown",
+        parent_id=optional_id(obj, "parentId"),
+        functional_name=optional_str(obj, "functionalName"),
+        manufacturer=optional_str(obj, "manufacturer"),
+        model=optional_str(obj, "model"),
+        commercial_reference=optional_str(obj, "commercialReference"),
+        serial_number=optional_str(obj, "serialNumber"),
+        firmware_version=optional_str(obj, "firmwareVersion"),
+        gateway_id=optional_id(obj, "gatewayId"),
         measurements=tuple(
-            _parse_items(measurements, "measurement", _measurement)
+            parse_items(measurements, "measurement", _measurement)
             if isinstance(measurements, list)
             else ()
         ),
-        alarm_types=_strings(obj.get("alarmTypes")),
+        alarm_types=strings(obj.get("alarmTypes")),
     )
 
 
 def _latest_value(obj: JsonObject) -> LatestValue:
     return LatestValue(
-        measurement_id=_required_id(obj, "measurementId"),
+        measurement_id=required_id(obj, "measurementId"),
         timestamp=_required_datetime(obj, "timestamp"),
         value=_optional_float(obj, "value"),
-        asset_id=_optional_id(obj, "assetId"),
+        asset_id=optional_id(obj, "assetId"),
     )
 
 
@@ -272,25 +225,25 @@ def _point(obj: JsonObject) -> TimeSeriesPoint:
 
 def _series(obj: JsonObject) -> Series:
     values = obj.get("values")
-    points = _parse_items(values, "time-series point", _point) if isinstance(values, list) else []
+    points = parse_items(values, "time-series point", _point) if isinstance(values, list) else []
     return Series(
-        measurement_id=_required_id(obj, "measurementId"),
+        measurement_id=required_id(obj, "measurementId"),
         points=tuple(sorted(points, key=lambda point: point.timestamp)),
-        unit=_optional_str(obj, "unit", UNIT_MAX),
-        interval=_optional_str(obj, "interval"),
+        unit=optional_str(obj, "unit", UNIT_MAX),
+        interval=optional_str(obj, "interval"),
     )
 
 
 def _alarm(obj: JsonObject) -> Alarm:
     return Alarm(
-        id=_required_id(obj, "id"),
-        asset_id=_required_id(obj, "assetId"),
+        id=required_id(obj, "id"),
+        asset_id=required_id(obj, "assetId"),
         type=_required_str(obj, "type"),
         activated_at=_required_datetime(obj, "activatedAt"),
-        site_id=_optional_id(obj, "siteId"),
-        severity=_optional_str(obj, "severity"),
-        label=_optional_str(obj, "label"),
-        message=_optional_str(obj, "message", MESSAGE_MAX),
+        site_id=optional_id(obj, "siteId"),
+        severity=optional_str(obj, "severity"),
+        label=optional_str(obj, "label"),
+        message=optional_str(obj, "message", MESSAGE_MAX),
         cleared_at=_optional_datetime(obj, "clearedAt"),
         acknowledged=_optional_bool(obj, "acknowledged"),
     )
@@ -302,38 +255,38 @@ def _alarm(obj: JsonObject) -> Alarm:
 def parse_sites_page(payload: object) -> Page[Site]:
     """Parse a page of the site list."""
     raw = _list(payload, "sites")
-    return Page(_parse_items(raw, "site", _site), _total(payload), len(raw))
+    return Page(parse_items(raw, "site", _site), _total(payload), len(raw))
 
 
 def parse_site_detail(payload: object) -> SiteDetail:
     """Parse one site with its gateways."""
-    obj = _object(payload, "a site")
+    obj = json_object(payload, "a site")
     try:
         site = _site(obj)
-    except _MalformedItemError as err:
+    except MalformedItemError as err:
         raise InvalidResponseError(f"Malformed site: {err}") from None
     gateways = obj.get("gateways")
     return SiteDetail(
         site=site,
         gateways=tuple(
-            _parse_items(gateways, "gateway", _gateway) if isinstance(gateways, list) else ()
+            parse_items(gateways, "gateway", _gateway) if isinstance(gateways, list) else ()
         ),
     )
 
 
 def parse_assets(payload: object) -> list[Asset]:
     """Parse a site's asset topology."""
-    return _parse_items(_list(payload, "assets"), "asset", _asset)
+    return parse_items(_list(payload, "assets"), "asset", _asset)
 
 
 def parse_latest_values(payload: object) -> list[LatestValue]:
     """Parse a site's latest values."""
-    return _parse_items(_list(payload, "values"), "latest value", _latest_value)
+    return parse_items(_list(payload, "values"), "latest value", _latest_value)
 
 
 def parse_series_page(payload: object) -> SeriesPage:
     """Parse a page of time series."""
-    series = _parse_items(_list(payload, "series"), "series", _series)
+    series = parse_items(_list(payload, "series"), "series", _series)
     cursor = payload.get("nextCursor") if isinstance(payload, dict) else None
     return SeriesPage(series, cursor if isinstance(cursor, str) and cursor else None)
 
@@ -341,23 +294,4 @@ def parse_series_page(payload: object) -> SeriesPage:
 def parse_alarms_page(payload: object) -> Page[Alarm]:
     """Parse a page of alarms."""
     raw = _list(payload, "alarms")
-    return Page(_parse_items(raw, "alarm", _alarm), _total(payload), len(raw))
-
-
-def parse_field_errors(value: object) -> tuple[FieldError, ...]:
-    """Parse a problem's `errors` list, keeping what can be read."""
-    if not isinstance(value, list):
-        return ()
-    errors: list[FieldError] = []
-    for item in value:
-        if isinstance(item, dict):
-            obj = cast(JsonObject, item)
-            name = _optional_str(obj, "name") or ""
-            reason = (
-                _optional_str(obj, "reason", MESSAGE_MAX)
-                or _optional_str(obj, "message", MESSAGE_MAX)
-                or ""
-            )
-            if name or reason:
-                errors.append(FieldError(name, reason))
-    return tuple(errors)
+    return Page(parse_items(raw, "alarm", _alarm), _total(payload), len(raw))

@@ -35,9 +35,10 @@ from homeassistant.util.unit_conversion import (
     TemperatureConverter,
 )
 
-from .api import Asset, EcoStruxureError, Interval, Measurement, Quantity, Series
-from .const import DOMAIN, LOGGER
-from .coordinator import EcoStruxureCoordinator, SiteTopology
+from ..api import Asset, EcoStruxureError, Interval, Measurement, Quantity, Series
+from ..const import DOMAIN, LOGGER
+from .coordinator import EcoStruxureCoordinator
+from .data import SiteTopology
 
 DEFAULT_HISTORY_DAYS = 30
 MAX_HISTORY_DAYS = 365

@@ -7,8 +7,10 @@ from urllib.parse import quote
 
 import aiohttp
 
+from ..errors import InvalidResponseError
+from ..pacing import DEFAULT_CONCURRENCY, ConnectionLimit, RetryPolicy
+from ..transport import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, HttpTransport, QueryParams
 from . import paths
-from .errors import InvalidResponseError
 from .models import Alarm, AlarmStatus, Asset, Interval, LatestValue, Series, Site, SiteDetail
 from .parsing import (
     Page,
@@ -18,15 +20,6 @@ from .parsing import (
     parse_series_page,
     parse_site_detail,
     parse_sites_page,
-)
-from .transport import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_TIMEOUT,
-    ConnectionLimit,
-    HttpTransport,
-    QueryParams,
-    RetryPolicy,
 )
 
 # A service that keeps answering with full pages must not keep a caller looping for ever.

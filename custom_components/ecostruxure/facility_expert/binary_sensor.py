@@ -1,0 +1,183 @@
+"""Binary sensors: one per alarm type an asset can raise, and the state of each site."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, override
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from ..api import Alarm, AlarmType, Asset
+from ..const import STALE_AFTER
+from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
+from .data import SiteTopology, SiteValues
+from .entity import EcoStruxureEntity, async_add_site_entities
+
+_PROBLEM = BinarySensorDeviceClass.PROBLEM
+
+# Alarm types known today and how they show. Overheating is heat, condensation is moisture;
+# power-related alarms are problems (the power device class would read "on" as "powered").
+ALARM_DEVICE_CLASSES: dict[str, BinarySensorDeviceClass] = {
+    AlarmType.COMFORT_TEMPERATURE_HIGH: BinarySensorDeviceClass.HEAT,
+    AlarmType.COMFORT_TEMPERATURE_LOW: BinarySensorDeviceClass.COLD,
+    AlarmType.COMFORT_HUMIDITY: BinarySensorDeviceClass.MOISTURE,
+    AlarmType.COMFORT_CO2_HIGH: _PROBLEM,
+    AlarmType.POWER_LOSS: _PROBLEM,
+    AlarmType.OVERLOAD: _PROBLEM,
+    AlarmType.LOAD_STOP: _PROBLEM,
+    AlarmType.TRIP: _PROBLEM,
+    AlarmType.PHASE_LOSS: _PROBLEM,
+    AlarmType.VOLTAGE_LOSS: _PROBLEM,
+    AlarmType.CABLE_OVERHEATING: BinarySensorDeviceClass.HEAT,
+    AlarmType.SWITCHBOARD_OVERHEATING: BinarySensorDeviceClass.HEAT,
+    AlarmType.CONDENSATION_RISK: BinarySensorDeviceClass.MOISTURE,
+    AlarmType.COMMUNICATION_LOSS: _PROBLEM,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteBinarySensorEntityDescription(BinarySensorEntityDescription):
+    """A binary sensor of a whole site."""
+
+    value_fn: Callable[[SiteValues], bool | None]
+
+
+def _connected(site: SiteValues) -> bool:
+    """Connected unless a communication loss is active or nothing came for an hour."""
+    if any(a.type == AlarmType.COMMUNICATION_LOSS for a in site.active_alarms()):
+        return False
+    last = site.last_communication
+    return last is not None and dt_util.utcnow() - last < STALE_AFTER
+
+
+SITE_BINARY_SENSORS: tuple[SiteBinarySensorEntityDescription, ...] = (
+    SiteBinarySensorEntityDescription(
+        key="problem",
+        translation_key="site_problem",
+        device_class=_PROBLEM,
+        value_fn=lambda site: None if site.alarms is None else bool(site.active_alarms()),
+    ),
+    SiteBinarySensorEntityDescription(
+        key="connectivity",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_connected,
+    ),
+)
+
+
+def alarm_description(alarm_type: str) -> BinarySensorEntityDescription:
+    """How the alarm binary sensor of a type shows; an unknown type is a generic problem."""
+    if alarm_type in ALARM_DEVICE_CLASSES:
+        return BinarySensorEntityDescription(
+            key=f"alarm_{alarm_type}",
+            translation_key=alarm_type,
+            device_class=ALARM_DEVICE_CLASSES[alarm_type],
+        )
+    return BinarySensorEntityDescription(
+        key=f"alarm_{alarm_type}", translation_key="unknown_alarm", device_class=_PROBLEM
+    )
+
+
+class AlarmBinarySensor(EcoStruxureEntity, BinarySensorEntity):
+    """On while an alarm of one type is active on one asset."""
+
+    def __init__(
+        self, coordinator: EcoStruxureCoordinator, site_id: str, asset: Asset, alarm_type: str
+    ) -> None:
+        """Describe the sensor from the alarm type."""
+        super().__init__(coordinator, site_id, f"{site_id}-{asset.id}-alarm-{alarm_type}", asset)
+        self.asset_id = asset.id
+        self.alarm_type = alarm_type
+        self.entity_description = alarm_description(alarm_type)
+        if alarm_type not in ALARM_DEVICE_CLASSES:
+            self._attr_translation_placeholders = {"alarm_type": alarm_type.replace("_", " ")}
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Unavailable too while the alarm operation is disabled."""
+        site = self.site_values
+        return super().available and site is not None and site.alarms is not None
+
+    def _newest(self) -> Alarm | None:
+        site = self.site_values
+        for alarm in site.active_alarms(self.asset_id) if site else ():
+            if alarm.type == self.alarm_type:
+                return alarm
+        return None
+
+    @property
+    @override
+    def is_on(self) -> bool:
+        """Whether an alarm of this type is active on the asset."""
+        return self._newest() is not None
+
+    @override
+    def _fingerprint(self) -> tuple[object, ...]:
+        """The newest alarm: state and attributes follow from it (one scan, no rendering)."""
+        return (self.available, self._newest())
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The active alarm's label, message, severity and activation time."""
+        alarm = self._newest()
+        if alarm is None:
+            return None
+        return {
+            "label": alarm.label,
+            "message": alarm.message,
+            "severity": alarm.severity,
+            "activated_at": alarm.activated_at.isoformat(),
+        }
+
+
+class SiteBinarySensor(EcoStruxureEntity, BinarySensorEntity):
+    """A yes/no fact about a whole site."""
+
+    entity_description: SiteBinarySensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: EcoStruxureCoordinator,
+        site_id: str,
+        description: SiteBinarySensorEntityDescription,
+    ) -> None:
+        """Attach the sensor to the site's device."""
+        super().__init__(coordinator, site_id, f"{site_id}-{description.key}")
+        self.entity_description = description
+
+    @property
+    @override
+    def is_on(self) -> bool | None:
+        """The value computed from this cycle's answers."""
+        site = self.site_values
+        return None if site is None else self.entity_description.value_fn(site)
+
+
+def _binary_sensors(
+    coordinator: EcoStruxureCoordinator, topology: SiteTopology
+) -> Iterable[EcoStruxureEntity]:
+    site_id = topology.site.id
+    for description in SITE_BINARY_SENSORS:
+        yield SiteBinarySensor(coordinator, site_id, description)
+    for asset in topology.assets.values():
+        for alarm_type in dict.fromkeys(asset.alarm_types):
+            yield AlarmBinarySensor(coordinator, site_id, asset, alarm_type)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EcoStruxureConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the binary sensors of every site and asset."""
+    async_add_site_entities(entry, async_add_entities, _binary_sensors)
