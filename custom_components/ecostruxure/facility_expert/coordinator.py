@@ -12,6 +12,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from ..alarm_memory import AlarmMemory, alarm_memory
 from ..api import (
     Alarm,
     AlarmStatus,
@@ -38,8 +39,6 @@ from ..const import (
 )
 from ..coordinator import DeviceSpec, TopologyCoordinator
 from .data import (
-    DATA_ALARM_MEMORY,
-    AlarmMemory,
     EcoStruxureData,
     SiteAlarms,
     SiteTopology,
@@ -77,12 +76,9 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         # Why the last topology refresh failed for a site: the message of a failed setup.
         self._topology_error = ""
         self._unavailable_sites: set[str] = set()  # logged as unavailable, not back yet
-        memory = hass.data.setdefault(DATA_ALARM_MEMORY, {}).setdefault(
-            entry.entry_id, AlarmMemory()
-        )
-        self._last_alarms = memory.reads
-        # The read each site's event entity last compared against (see event.py).
-        self.alarms_told = memory.told
+        # Each site's last alarm read, and the read its event entity last compared (see
+        # event.py): both outlive a reload of the entry.
+        self.alarm_memory: AlarmMemory[SiteAlarms] = alarm_memory(hass, entry.entry_id)
         # Operations the service disabled for the account (503 ComplianceRelated): the
         # answer, and when to ask again. Asking every cycle would change nothing.
         self._disabled: dict[str, tuple[OperationDisabledError, datetime]] = {}
@@ -204,7 +200,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         alarms: a cycle in which the site failed must not narrow the next one to the active
         alarms, or those raised and cleared during the failure would be missed.
         """
-        last = self._last_alarms.get(site_id)
+        last = self.alarm_memory.last_reads.get(site_id)
         if last is None:
             return None
         start = last.polled - ALARM_WINDOW_MARGIN
@@ -212,10 +208,6 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
             if alarm.active:
                 start = min(start, alarm.activated_at)
         return None if dt_util.utcnow() - start > MAX_ALARM_WINDOW else start
-
-    def last_alarms(self, site_id: str) -> SiteAlarms | None:
-        """The site's alarms as last read (None before the first read)."""
-        return self._last_alarms.get(site_id)
 
     async def _unless_disabled[T](self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
         """Run `call`, unless the operation is disabled and not yet due to be asked again."""
@@ -253,7 +245,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         else:
             self._operation_disabled("alarms", None)
             received = tuple(alarms)
-            self._last_alarms[site_id] = SiteAlarms(polled, received)
+            self.alarm_memory.last_reads[site_id] = SiteAlarms(polled, received)
         stamps = [value.timestamp for value in values]
         return SiteValues(
             {value.measurement_id: value for value in values},

@@ -1,9 +1,7 @@
-"""Facility Expert data: device identifiers, each site's topology and values, alarm memory."""
+"""Facility Expert data: device identifiers, each site's topology, values and alarm reads."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from homeassistant.util.hass_dict import HassKey
 
 from ..api import (
     Alarm,
@@ -13,9 +11,7 @@ from ..api import (
     LatestValue,
     Site,
 )
-from ..const import (
-    DOMAIN,
-)
+from ..const import DOMAIN
 from ..topology import nearest_matching, parents_first
 
 
@@ -111,22 +107,6 @@ class SiteAlarms:
 
     polled: datetime
     alarms: tuple[Alarm, ...]
-
-
-@dataclass(slots=True)
-class AlarmMemory:
-    """An entry's alarm reads, kept across reloads of the entry (not across restarts).
-
-    After a reload (reauthentication, new options) the first alarm request reaches back to the
-    last read before it, and the event entities go on from the read they last compared, so
-    what was raised or cleared in between fires once.
-    """
-
-    reads: dict[str, SiteAlarms] = field(default_factory=dict)
-    told: dict[str, SiteAlarms] = field(default_factory=dict)
-
-
-DATA_ALARM_MEMORY: HassKey[dict[str, AlarmMemory]] = HassKey(f"{DOMAIN}_alarm_memory")
 
 
 @dataclass(slots=True)

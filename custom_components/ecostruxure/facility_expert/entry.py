@@ -11,6 +11,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util.hass_dict import HassKey
 
+from ..alarm_memory import forget_alarm_memory
 from ..api import ConnectionLimit, FacilityExpertClient
 from ..api.urls import normalize_base_url
 from ..const import (
@@ -23,7 +24,7 @@ from ..const import (
     DOMAIN,
 )
 from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
-from .data import DATA_ALARM_MEMORY, asset_device_id, site_device_id
+from .data import asset_device_id, site_device_id
 from .statistics import DEFAULT_HISTORY_DAYS, HOUR, EnergyHistory, async_clear_site_statistics
 
 DATA_CONNECTION_LIMITS: HassKey[dict[str, ConnectionLimit]] = HassKey(f"{DOMAIN}_connection_limits")
@@ -87,7 +88,7 @@ def async_start(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> None:
 
 async def async_remove_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> None:
     """Forget the entry's alarms and, with the recorder, its sites' statistics."""
-    hass.data.get(DATA_ALARM_MEMORY, {}).pop(entry.entry_id, None)
+    forget_alarm_memory(hass, entry.entry_id)
     if "recorder" in hass.config.components:
         await async_clear_site_statistics(hass, entry.options.get(CONF_SITES, []))
 

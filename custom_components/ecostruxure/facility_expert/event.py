@@ -28,15 +28,16 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
         """Start from the site's alarms as last read: those active then were raised before.
 
         A site that vanished and came back continues from its last read before it went, so
-        that what happened meanwhile fires once, and what was told before does not again.
+        that what happened meanwhile fires once, and what was delivered before does not again.
         """
         super().__init__(coordinator, site_id, f"{site_id}-alarms")
         # After a reload of the entry: the read the previous entity compared last.
-        last = coordinator.alarms_told.get(site_id) or coordinator.last_alarms(site_id)
-        self._known: dict[str, Alarm] = {a.id: a for a in last.alarms} if last else {}
+        memory = coordinator.alarm_memory
+        start = memory.delivered.get(site_id) or memory.last_reads.get(site_id)
+        self._known: dict[str, Alarm] = {a.id: a for a in start.alarms} if start else {}
         # An alarm raised and cleared before that read is history, not an event: the next
         # requests reach back a little before it (ALARM_WINDOW_MARGIN) and may return one.
-        self._since = last.polled if last else None
+        self._start = start.polled if start else None
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -79,7 +80,7 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
             events: list[tuple[str, Alarm]] = []
             for alarm in sorted(received.values(), key=lambda a: a.activated_at):
                 before = self._known.get(alarm.id)
-                if before is None and self._over_before_we_looked(alarm):
+                if before is None and self._cleared_before_start(alarm):
                     continue
                 if before is None:
                     events.append((ALARM_RAISED, alarm))
@@ -90,18 +91,20 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
                 if before.active and alarm_id not in received:
                     events.append((ALARM_CLEARED, before))  # gone from the active list
             self._known = received
-            if (compared := self.coordinator.last_alarms(self.site_id)) is not None:
-                self.coordinator.alarms_told[self.site_id] = compared
+            memory = self.coordinator.alarm_memory
+            if (compared := memory.last_reads.get(self.site_id)) is not None:
+                memory.delivered[self.site_id] = compared
             for event_type, alarm in events:
                 self._trigger_event(event_type, self._details(alarm))
                 self.async_write_state_now()  # one state write per event
         super()._handle_coordinator_update()
 
-    def _over_before_we_looked(self, alarm: Alarm) -> bool:
+    def _cleared_before_start(self, alarm: Alarm) -> bool:
+        """Whether the alarm was already cleared at the read the entity started from."""
         return (
-            self._since is not None
+            self._start is not None
             and alarm.cleared_at is not None
-            and alarm.cleared_at <= self._since
+            and alarm.cleared_at <= self._start
         )
 
 

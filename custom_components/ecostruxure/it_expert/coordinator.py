@@ -19,6 +19,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from ..alarm_memory import AlarmMemory, alarm_memory
 from ..api import AuthenticationError, EcoStruxureError, ForbiddenError, RateLimitedError
 from ..api.it_expert.client import ITExpertClient
 from ..api.it_expert.models import (
@@ -43,9 +44,7 @@ from .const import (
     UNDELIVERED_EVENTS_MAX_AGE,
 )
 from .data import (
-    DATA_IT_ALARM_MEMORY,
     AlarmEvent,
-    ITAlarmMemory,
     ITExpertData,
     Organization,
     Resource,
@@ -79,18 +78,17 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         )
         self.client = client
         self.organization_ids: tuple[str, ...] = tuple(entry.options.get(CONF_ORGANIZATIONS, ()))
-        memory = hass.data.setdefault(DATA_IT_ALARM_MEMORY, {}).setdefault(
-            entry.entry_id, ITAlarmMemory()
-        )
+        # Each organization's alarms as last listed, kept across reloads of the entry: the
+        # first cycle after one compares with them.
+        self._alarm_memory: AlarmMemory[dict[str, ITAlarm]] = alarm_memory(hass, entry.entry_id)
         self.organizations: dict[str, Organization] = {
-            org_id: Organization(org_id, alarms=memory.alarms.setdefault(org_id, {}))
+            org_id: Organization(org_id, alarms=self._alarm_memory.last_reads.get(org_id, {}))
             for org_id in self.organization_ids
         }
         self.streams: dict[str, MeasurementStream] = {
             org_id: MeasurementStream(hass, client, org_id) for org_id in self.organization_ids
         }
         self._events: dict[tuple[str, str], deque[AlarmEvent]] = {}
-        self._baseline = memory.listed  # organizations whose alarms were listed once
         self._unavailable: set[str] = set()  # logged as unavailable, not back yet
 
     # --- streams --------------------------------------------------------------------------
@@ -207,9 +205,11 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
             changes=client.alarm_changes,
         )
         org.index_alarms()
-        if org.id in self._baseline:
+        if org.id in self._alarm_memory.last_reads:
             self._queue_events(org, before)
-        self._baseline.add(org.id)
+        else:
+            # The first list: its active alarms were raised before anyone looked.
+            self._alarm_memory.last_reads[org.id] = org.alarms
 
     @override
     async def _async_update_data(self) -> ITExpertData:

@@ -1,4 +1,4 @@
-"""IT Expert data: device identifiers, organizations, alarm memory and transitions."""
+"""IT Expert data: device identifiers, organizations and alarm transitions."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -6,7 +6,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 
 from ..api.it_expert.models import (
     Changes,
@@ -129,21 +128,6 @@ class Organization:
             or now - listed > FULL_SYNC_INTERVAL
             or now - read > OFFSET_MAX_AGE
         )
-
-
-@dataclass(slots=True)
-class ITAlarmMemory:
-    """An entry's alarms per organization, kept across reloads of the entry (not restarts).
-
-    The first cycle after a reload compares its full list with them: what was raised or
-    cleared while the entry reloaded fires once.
-    """
-
-    alarms: dict[str, dict[str, ITAlarm]] = field(default_factory=dict)
-    listed: set[str] = field(default_factory=set)  # organizations whose alarms were listed
-
-
-DATA_IT_ALARM_MEMORY: HassKey[dict[str, ITAlarmMemory]] = HassKey(f"{DOMAIN}_it_alarm_memory")
 
 
 @dataclass(slots=True)

@@ -7,11 +7,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
+from ..alarm_memory import forget_alarm_memory
 from ..api.it_expert.client import ITExpertClient
 from ..api.urls import normalize_base_url
 from ..const import CONF_API_KEY, CONF_BASE_URL, CONF_ORGANIZATIONS, IT_UNIQUE_ID
 from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
-from .data import DATA_IT_ALARM_MEMORY, it_device_id
+from .data import it_device_id
 
 
 def it_expert_client_for(hass: HomeAssistant, data: Mapping[str, Any]) -> ITExpertClient:
@@ -46,7 +47,7 @@ def async_start(hass: HomeAssistant, entry: ITExpertConfigEntry) -> None:
 
 async def async_remove_entry(hass: HomeAssistant, entry: ITExpertConfigEntry) -> None:
     """Forget the entry's alarms."""
-    hass.data.get(DATA_IT_ALARM_MEMORY, {}).pop(entry.entry_id, None)
+    forget_alarm_memory(hass, entry.entry_id)
 
 
 def device_removable(entry: ITExpertConfigEntry, device: dr.DeviceEntry) -> bool:
