@@ -35,6 +35,7 @@ from .const import (
     CONF_SITES,
     CONF_SUBSCRIPTION_KEY,
     CONF_TECHNICAL_TOKEN,
+    DEFAULT_HISTORY_DAYS,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     IT_UNIQUE_ID,
@@ -42,7 +43,6 @@ from .const import (
 )
 from .facility_expert import flow as fe_flow
 from .facility_expert.entry import client_for
-from .facility_expert.statistics import DEFAULT_HISTORY_DAYS
 from .flow import PASSWORD, URL, FlowError, ask, title
 from .it_expert import flow as it_flow
 from .it_expert.entry import it_expert_client_for

@@ -25,13 +25,14 @@ from .const import (
     CONF_ORGANIZATIONS,
     CONF_SCAN_INTERVAL,
     CONF_SITES,
+    DEFAULT_HISTORY_DAYS,
     DEFAULT_SCAN_INTERVAL,
     IT_UNIQUE_ID,
+    MAX_HISTORY_DAYS,
 )
 from .facility_expert import flow as fe_flow
 from .facility_expert.coordinator import EcoStruxureConfigEntry
 from .facility_expert.entry import client_for
-from .facility_expert.statistics import DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS
 from .flow import SCAN_INTERVAL, FlowError, ask, base_url
 from .it_expert import flow as it_flow
 from .it_expert.coordinator import ITExpertConfigEntry
