@@ -167,17 +167,17 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
             try:
                 data = it_flow.data(user_input, user_input[CONF_ADVANCED][CONF_BASE_URL])
                 client = it_expert_client_for(self.hass, data)
-                covered = await ask(client.organizations())
+                accessible = await ask(client.organizations())
             except FlowError as err:
                 errors["base"] = err.key
             else:
-                if not covered:
+                if not accessible:
                     # A valid key of a partner whose customers all withdrew (or never gave)
                     # their consent: an error the user can act on, not an abort.
                     errors["base"] = "no_organizations"
                 else:
                     taken = it_flow.taken(self.hass)
-                    available = [org_id for org_id in covered if org_id not in taken]
+                    available = [org_id for org_id in accessible if org_id not in taken]
                     if not available:
                         return self.async_abort(reason="all_organizations_configured")
                     self._inventories = await it_flow.inventories(client, available)

@@ -98,7 +98,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry)
         await async_clear_site_statistics(hass, entry.options.get(CONF_SITES, []))
 
 
-def device_removable(entry: EcoStruxureConfigEntry, device: dr.DeviceEntry) -> bool:
+def device_removable(entry: EcoStruxureConfigEntry, device: dr.AnyDeviceEntry) -> bool:
     """Whether the service no longer reports the site or asset behind `device`."""
     current = {
         identifier
