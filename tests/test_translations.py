@@ -7,12 +7,13 @@ import string
 
 import pytest
 
-from custom_components.ecostruxure.facility_expert.binary_sensor import (
+from custom_components.ecostruxure.facility_expert.descriptions import (
     ALARM_DEVICE_CLASSES,
+    MEASUREMENT_SENSORS,
     SITE_BINARY_SENSORS,
+    SITE_SENSORS,
 )
 from custom_components.ecostruxure.facility_expert.event import ALARM_EVENTS
-from custom_components.ecostruxure.facility_expert.sensor import MEASUREMENT_SENSORS, SITE_SENSORS
 
 INTEGRATION = Path(__file__).parents[1] / "custom_components" / "ecostruxure"
 LANGUAGES = ("en", "fr", "de")

@@ -39,7 +39,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-def _check_base_url(entry: ConfigEntry[Any]) -> None:
+def _check_base_url(entry: AnyEntry) -> None:
     """Refuse to set up an entry whose stored base URL is unsafe (edited by hand, say)."""
     try:
         normalize_base_url(entry.data[CONF_BASE_URL])
@@ -122,7 +122,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: AnyEntry) -> None:
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: AnyEntry, device: dr.DeviceEntry
+    hass: HomeAssistant, entry: AnyEntry, device: dr.AnyDeviceEntry
 ) -> bool:
     """Let a user delete a device once the service no longer reports it (or shares it)."""
     return parts_of(entry).device_removable(entry, device)

@@ -6,11 +6,13 @@ from homeassistant.helpers.entity_platform import MAX_ENABLED_ENTITIES_PER_CONFI
 
 from .api import Asset
 from .api.it_expert.models import InventoryKind, InventoryObject, Sensor
-from .facility_expert.binary_sensor import SITE_BINARY_SENSORS
-from .facility_expert.sensor import SITE_SENSORS, measurement_description
-from .it_expert.binary_sensor import PROBLEM, STREAM
+from .facility_expert.descriptions import (
+    SITE_BINARY_SENSORS,
+    SITE_SENSORS,
+    measurement_description,
+)
+from .it_expert.descriptions import ALARM_SENSORS, PROBLEM, STREAM, reading_description
 from .it_expert.event import ALARM_EVENTS, alarm_events_enabled
-from .it_expert.sensor import ALARM_SENSORS, reading_description
 
 MAX_ENTITIES = MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
 

@@ -35,6 +35,7 @@ from .const import (
     CONF_SITES,
     CONF_SUBSCRIPTION_KEY,
     CONF_TECHNICAL_TOKEN,
+    DEFAULT_HISTORY_DAYS,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     IT_UNIQUE_ID,
@@ -42,7 +43,6 @@ from .const import (
 )
 from .facility_expert import flow as fe_flow
 from .facility_expert.entry import client_for
-from .facility_expert.statistics import DEFAULT_HISTORY_DAYS
 from .flow import PASSWORD, URL, FlowError, ask, title
 from .it_expert import flow as it_flow
 from .it_expert.entry import it_expert_client_for
@@ -167,17 +167,17 @@ class EcoStruxureConfigFlow(ConfigFlow, domain=DOMAIN):
             try:
                 data = it_flow.data(user_input, user_input[CONF_ADVANCED][CONF_BASE_URL])
                 client = it_expert_client_for(self.hass, data)
-                covered = await ask(client.organizations())
+                accessible = await ask(client.organizations())
             except FlowError as err:
                 errors["base"] = err.key
             else:
-                if not covered:
+                if not accessible:
                     # A valid key of a partner whose customers all withdrew (or never gave)
                     # their consent: an error the user can act on, not an abort.
                     errors["base"] = "no_organizations"
                 else:
                     taken = it_flow.taken(self.hass)
-                    available = [org_id for org_id in covered if org_id not in taken]
+                    available = [org_id for org_id in accessible if org_id not in taken]
                     if not available:
                         return self.async_abort(reason="all_organizations_configured")
                     self._inventories = await it_flow.inventories(client, available)

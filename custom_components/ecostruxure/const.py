@@ -28,6 +28,9 @@ CONF_MEASUREMENT_STATISTICS: Final = "measurement_statistics"
 DEFAULT_SCAN_INTERVAL: Final = 60
 MIN_SCAN_INTERVAL: Final = 30
 MAX_SCAN_INTERVAL: Final = 3600
+# Days of energy history imported on first setup (and by the import action), at most.
+DEFAULT_HISTORY_DAYS: Final = 30
+MAX_HISTORY_DAYS: Final = 365
 # The asset tree changes when someone edits the site in Facility Expert: rarely.
 TOPOLOGY_REFRESH_INTERVAL: Final = timedelta(hours=6)
 # A site whose newest value is older than this is shown as disconnected.

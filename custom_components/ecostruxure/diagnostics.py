@@ -35,7 +35,7 @@ async def async_get_config_entry_diagnostics(
 
 
 async def async_get_device_diagnostics(
-    hass: HomeAssistant, entry: AnyEntry, device: dr.DeviceEntry
+    hass: HomeAssistant, entry: AnyEntry, device: dr.AnyDeviceEntry
 ) -> dict[str, Any]:
     """The site, asset or IT Expert object behind a device, with its latest values."""
     return async_redact_data(parts_of(entry).device_diagnostics(entry, device), TO_REDACT)

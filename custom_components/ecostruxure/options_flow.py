@@ -25,13 +25,14 @@ from .const import (
     CONF_ORGANIZATIONS,
     CONF_SCAN_INTERVAL,
     CONF_SITES,
+    DEFAULT_HISTORY_DAYS,
     DEFAULT_SCAN_INTERVAL,
     IT_UNIQUE_ID,
+    MAX_HISTORY_DAYS,
 )
 from .facility_expert import flow as fe_flow
 from .facility_expert.coordinator import EcoStruxureConfigEntry
 from .facility_expert.entry import client_for
-from .facility_expert.statistics import DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS
 from .flow import SCAN_INTERVAL, FlowError, ask, base_url
 from .it_expert import flow as it_flow
 from .it_expert.coordinator import ITExpertConfigEntry
@@ -125,26 +126,26 @@ class EcoStruxureOptionsFlow(OptionsFlowWithReload):
         try:
             base_url(entry.data[CONF_BASE_URL])
             client = it_expert_client_for(self.hass, entry.data)
-            covered = await ask(client.organizations())
+            accessible = await ask(client.organizations())
         except FlowError as err:
             return self.async_abort(reason=err.key)
         taken = it_flow.taken(self.hass, but=entry.entry_id)
         current: list[str] = list(entry.options.get(CONF_ORGANIZATIONS, ()))
         # The entry's own organizations stay listed even when the key no longer covers them
         # (consent withdrawn, perhaps for a while): removing one is the user's decision.
-        offered = list(dict.fromkeys([*(o for o in covered if o not in taken), *current]))
-        readable = [o for o in offered if o in covered]
-        inventories = await it_flow.inventories(client, readable)
+        choices = list(dict.fromkeys([*(o for o in accessible if o not in taken), *current]))
+        accessible_choices = [o for o in choices if o in accessible]
+        inventories = await it_flow.inventories(client, accessible_choices)
         labels = {
             o: it_flow.label(inventories.get(o, ())) or _known_label(self.hass, entry.entry_id, o)
-            for o in offered
+            for o in choices
         }
         errors: dict[str, str] = {}
         placeholders = {"max": str(capacity.MAX_ENTITIES), "count": "?"}
         if user_input is not None:
-            chosen = [o for o in offered if o in user_input[CONF_ORGANIZATIONS]]
+            chosen = [o for o in choices if o in user_input[CONF_ORGANIZATIONS]]
             try:
-                await it_flow.check_capacity(client, chosen, inventories, covered)
+                await it_flow.check_capacity(client, chosen, inventories, accessible)
             except FlowError as err:
                 errors["base"] = err.key
                 placeholders.update(err.placeholders)

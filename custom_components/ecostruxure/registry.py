@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeIs
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -52,9 +51,9 @@ class ServiceParts:
     # The unique ids the entry may take, in order (one per site or organization it holds).
     anchors: Callable[[Any], list[str]]
     remove: Callable[[HomeAssistant, Any], Awaitable[None]]
-    device_removable: Callable[[Any, dr.DeviceEntry], bool]
+    device_removable: Callable[[Any, dr.AnyDeviceEntry], bool]
     entry_diagnostics: Callable[[Any], dict[str, Any]]
-    device_diagnostics: Callable[[Any, dr.DeviceEntry], dict[str, Any]]
+    device_diagnostics: Callable[[Any, dr.AnyDeviceEntry], dict[str, Any]]
     flow: FlowPart
 
 
@@ -92,7 +91,7 @@ SERVICES: Final[Mapping[str, ServiceParts]] = {
 }
 
 
-def service_of(entry: ConfigEntry[Any]) -> str:
+def service_of(entry: AnyEntry) -> str:
     """The entry's service.
 
     Entries name it since config entry 1.2 (async_migrate_entry writes it). One still at 1.1
@@ -104,12 +103,12 @@ def service_of(entry: ConfigEntry[Any]) -> str:
     return str(entry.data[CONF_SERVICE])
 
 
-def parts_of(entry: ConfigEntry[Any]) -> ServiceParts:
+def parts_of(entry: AnyEntry) -> ServiceParts:
     """The parts of the entry's service."""
     return SERVICES[service_of(entry)]
 
 
-def is_it_expert(entry: ConfigEntry[Any]) -> TypeIs[ITExpertConfigEntry]:
+def is_it_expert(entry: AnyEntry) -> TypeIs[ITExpertConfigEntry]:
     """Whether the entry reads IT Expert."""
     return service_of(entry) == SERVICE_IT_EXPERT
 

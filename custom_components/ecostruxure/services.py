@@ -10,15 +10,9 @@ from homeassistant.helpers.recorder import get_instance
 import probatio as vol
 
 from .api import EcoStruxureError
-from .const import CONF_MEASUREMENT_STATISTICS, DOMAIN
+from .const import CONF_MEASUREMENT_STATISTICS, DEFAULT_HISTORY_DAYS, DOMAIN, MAX_HISTORY_DAYS
 from .facility_expert.coordinator import EcoStruxureConfigEntry
 from .facility_expert.data import site_id_of
-from .facility_expert.statistics import (
-    DEFAULT_HISTORY_DAYS,
-    MAX_HISTORY_DAYS,
-    EnergyHistory,
-    site_statistic_ids,
-)
 
 SERVICE_IMPORT_HISTORY = "import_history"
 ATTR_DEVICE_ID = "device_id"
@@ -70,6 +64,10 @@ async def _import_history(call: ServiceCall) -> None:
     hass = call.hass
     if "recorder" not in hass.config.components:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_recorder")
+    # Imported here: the recorder is loaded with the statistics, and the package (which the
+    # config flow loads) must not load it.
+    from .facility_expert.statistics import EnergyHistory, site_statistic_ids  # noqa: PLC0415
+
     targets = dict.fromkeys(_site_of(hass, device_id) for device_id in call.data[ATTR_DEVICE_ID])
     for entry, site_id in targets:
         coordinator = entry.runtime_data

@@ -1,89 +1,24 @@
 """Binary sensors: one per alarm type an asset can raise, and the state of each site."""
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any, override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
-    BinarySensorEntityDescription,
 )
-from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.util import dt as dt_util
 
-from ..api import Alarm, AlarmType, Asset
-from ..const import STALE_AFTER
+from ..api import Alarm, Asset
 from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
-from .data import SiteTopology, SiteValues
-from .entity import EcoStruxureEntity, async_add_site_entities
-
-_PROBLEM = BinarySensorDeviceClass.PROBLEM
-
-# Alarm types known today and how they show. Overheating is heat, condensation is moisture;
-# power-related alarms are problems (the power device class would read "on" as "powered").
-ALARM_DEVICE_CLASSES: dict[str, BinarySensorDeviceClass] = {
-    AlarmType.COMFORT_TEMPERATURE_HIGH: BinarySensorDeviceClass.HEAT,
-    AlarmType.COMFORT_TEMPERATURE_LOW: BinarySensorDeviceClass.COLD,
-    AlarmType.COMFORT_HUMIDITY: BinarySensorDeviceClass.MOISTURE,
-    AlarmType.COMFORT_CO2_HIGH: _PROBLEM,
-    AlarmType.POWER_LOSS: _PROBLEM,
-    AlarmType.OVERLOAD: _PROBLEM,
-    AlarmType.LOAD_STOP: _PROBLEM,
-    AlarmType.TRIP: _PROBLEM,
-    AlarmType.PHASE_LOSS: _PROBLEM,
-    AlarmType.VOLTAGE_LOSS: _PROBLEM,
-    AlarmType.CABLE_OVERHEATING: BinarySensorDeviceClass.HEAT,
-    AlarmType.SWITCHBOARD_OVERHEATING: BinarySensorDeviceClass.HEAT,
-    AlarmType.CONDENSATION_RISK: BinarySensorDeviceClass.MOISTURE,
-    AlarmType.COMMUNICATION_LOSS: _PROBLEM,
-}
-
-
-@dataclass(frozen=True, kw_only=True)
-class SiteBinarySensorEntityDescription(BinarySensorEntityDescription):
-    """A binary sensor of a whole site."""
-
-    value_fn: Callable[[SiteValues], bool | None]
-
-
-def _connected(site: SiteValues) -> bool:
-    """Connected unless a communication loss is active or nothing came for an hour."""
-    if any(a.type == AlarmType.COMMUNICATION_LOSS for a in site.active_alarms()):
-        return False
-    last = site.last_communication
-    return last is not None and dt_util.utcnow() - last < STALE_AFTER
-
-
-SITE_BINARY_SENSORS: tuple[SiteBinarySensorEntityDescription, ...] = (
-    SiteBinarySensorEntityDescription(
-        key="problem",
-        translation_key="site_problem",
-        device_class=_PROBLEM,
-        value_fn=lambda site: None if site.alarms is None else bool(site.active_alarms()),
-    ),
-    SiteBinarySensorEntityDescription(
-        key="connectivity",
-        device_class=BinarySensorDeviceClass.CONNECTIVITY,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=_connected,
-    ),
+from .data import SiteTopology
+from .descriptions import (
+    ALARM_DEVICE_CLASSES,
+    SITE_BINARY_SENSORS,
+    SiteBinarySensorEntityDescription,
+    alarm_description,
 )
-
-
-def alarm_description(alarm_type: str) -> BinarySensorEntityDescription:
-    """How the alarm binary sensor of a type shows; an unknown type is a generic problem."""
-    if alarm_type in ALARM_DEVICE_CLASSES:
-        return BinarySensorEntityDescription(
-            key=f"alarm_{alarm_type}",
-            translation_key=alarm_type,
-            device_class=ALARM_DEVICE_CLASSES[alarm_type],
-        )
-    return BinarySensorEntityDescription(
-        key=f"alarm_{alarm_type}", translation_key="unknown_alarm", device_class=_PROBLEM
-    )
+from .entity import EcoStruxureEntity, async_add_site_entities
 
 
 class AlarmBinarySensor(EcoStruxureEntity, BinarySensorEntity):

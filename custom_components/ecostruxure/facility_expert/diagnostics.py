@@ -32,7 +32,7 @@ def entry_diagnostics(entry: EcoStruxureConfigEntry) -> dict[str, Any]:
     }
 
 
-def device_diagnostics(entry: EcoStruxureConfigEntry, device: dr.DeviceEntry) -> dict[str, Any]:
+def device_diagnostics(entry: EcoStruxureConfigEntry, device: dr.AnyDeviceEntry) -> dict[str, Any]:
     """The site or asset behind a device, with its latest values."""
     coordinator = entry.runtime_data
     for site_id, topology in coordinator.topology.items():

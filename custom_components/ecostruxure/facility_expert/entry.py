@@ -21,11 +21,11 @@ from ..const import (
     CONF_SITES,
     CONF_SUBSCRIPTION_KEY,
     CONF_TECHNICAL_TOKEN,
+    DEFAULT_HISTORY_DAYS,
     DOMAIN,
 )
 from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
 from .data import asset_device_id, site_device_id
-from .statistics import DEFAULT_HISTORY_DAYS, HOUR, EnergyHistory, async_clear_site_statistics
 
 DATA_CONNECTION_LIMITS: HassKey[dict[str, ConnectionLimit]] = HassKey(f"{DOMAIN}_connection_limits")
 
@@ -67,6 +67,10 @@ def async_start(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> None:
     """With the entities in place, import the energy history now and then every hour."""
     if "recorder" not in hass.config.components:
         return
+    # Imported here: the statistics load the recorder, which the config flow (it loads the
+    # package) must not.
+    from .statistics import HOUR, EnergyHistory  # noqa: PLC0415
+
     history = EnergyHistory(
         hass,
         entry.runtime_data,
@@ -90,10 +94,12 @@ async def async_remove_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry)
     """Forget the entry's alarms and, with the recorder, its sites' statistics."""
     forget_alarm_memory(hass, entry.entry_id)
     if "recorder" in hass.config.components:
+        from .statistics import async_clear_site_statistics  # noqa: PLC0415 - see async_start
+
         await async_clear_site_statistics(hass, entry.options.get(CONF_SITES, []))
 
 
-def device_removable(entry: EcoStruxureConfigEntry, device: dr.DeviceEntry) -> bool:
+def device_removable(entry: EcoStruxureConfigEntry, device: dr.AnyDeviceEntry) -> bool:
     """Whether the service no longer reports the site or asset behind `device`."""
     current = {
         identifier

@@ -4,7 +4,6 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import SelectOptionDict, SelectSelector, SelectSelectorConfig
 import probatio as vol
@@ -23,6 +22,7 @@ from ..const import (
     SERVICE_FACILITY_EXPERT,
 )
 from ..flow import PASSWORD, FlowError, FlowPart, ask, base_url
+from .coordinator import EcoStruxureConfigEntry
 from .entry import client_for
 
 SECRETS = vol.Schema(
@@ -95,7 +95,7 @@ async def check_capacity(client: FacilityExpertClient, site_ids: list[str]) -> i
     return count
 
 
-async def same_account(client: FacilityExpertClient, entry: ConfigEntry[Any]) -> None:
+async def same_account(client: FacilityExpertClient, entry: EcoStruxureConfigEntry) -> None:
     """Refuse secrets that do not see the entry's sites: they belong to another account."""
     visible = {site.id for site in await ask(client.list_sites(), explain)}
     configured = set(entry.options.get(CONF_SITES, ()))
@@ -104,7 +104,7 @@ async def same_account(client: FacilityExpertClient, entry: ConfigEntry[Any]) ->
 
 
 async def verify_same_account(
-    hass: HomeAssistant, data: Mapping[str, Any], entry: ConfigEntry[Any]
+    hass: HomeAssistant, data: Mapping[str, Any], entry: EcoStruxureConfigEntry
 ) -> None:
     """Refuse secrets of another account (see same_account)."""
     await same_account(client_for(hass, data), entry)

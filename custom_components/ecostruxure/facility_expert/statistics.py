@@ -36,12 +36,10 @@ from homeassistant.util.unit_conversion import (
 )
 
 from ..api import Asset, EcoStruxureError, Interval, Measurement, Quantity, Series
-from ..const import DOMAIN, LOGGER
+from ..const import DEFAULT_HISTORY_DAYS, DOMAIN, LOGGER
 from .coordinator import EcoStruxureCoordinator
 from .data import SiteTopology
 
-DEFAULT_HISTORY_DAYS = 30
-MAX_HISTORY_DAYS = 365
 HOUR = timedelta(hours=1)
 
 # Quantity -> (unit, unit class) of the counters imported as statistics.

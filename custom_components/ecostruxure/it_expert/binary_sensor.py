@@ -5,10 +5,7 @@ from typing import Any, override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
-    BinarySensorEntityDescription,
 )
-from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -17,17 +14,8 @@ from ..api.it_expert.models import InventoryKind
 from ..entity import async_add_topology_entities
 from .const import counts_as_alarm
 from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
+from .descriptions import PROBLEM, STREAM
 from .entity import ITExpertEntity
-
-PROBLEM = BinarySensorEntityDescription(
-    key="problem", translation_key="device_problem", device_class=BinarySensorDeviceClass.PROBLEM
-)
-STREAM = BinarySensorEntityDescription(
-    key="stream",
-    translation_key="measurement_stream",
-    device_class=BinarySensorDeviceClass.CONNECTIVITY,
-    entity_category=EntityCategory.DIAGNOSTIC,
-)
 
 
 class DeviceProblem(ITExpertEntity, BinarySensorEntity):

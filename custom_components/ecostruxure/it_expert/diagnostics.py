@@ -17,7 +17,7 @@ def entry_diagnostics(entry: ITExpertConfigEntry) -> dict[str, Any]:
     }
 
 
-def device_diagnostics(entry: ITExpertConfigEntry, device: dr.DeviceEntry) -> dict[str, Any]:
+def device_diagnostics(entry: ITExpertConfigEntry, device: dr.AnyDeviceEntry) -> dict[str, Any]:
     """The organization, location or device behind a device, with its sensors' readings."""
     coordinator = entry.runtime_data
     for org in coordinator.organizations.values():

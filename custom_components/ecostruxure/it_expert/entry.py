@@ -50,7 +50,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: ITExpertConfigEntry) ->
     forget_alarm_memory(hass, entry.entry_id)
 
 
-def device_removable(entry: ITExpertConfigEntry, device: dr.DeviceEntry) -> bool:
+def device_removable(entry: ITExpertConfigEntry, device: dr.AnyDeviceEntry) -> bool:
     """Whether the service no longer reports (or no longer shares) the object behind `device`."""
     coordinator = entry.runtime_data
     revoked = coordinator.data.revoked if coordinator.data else set()

@@ -4,7 +4,6 @@ import asyncio
 from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import SelectOptionDict, SelectSelector, SelectSelectorConfig
 import probatio as vol
@@ -24,6 +23,7 @@ from ..const import (
     SERVICE_IT_EXPERT,
 )
 from ..flow import PASSWORD, FlowError, FlowPart, ask, base_url
+from .coordinator import ITExpertConfigEntry
 from .entry import it_expert_client_for
 
 SECRETS = vol.Schema({vol.Required(CONF_API_KEY): PASSWORD})
@@ -98,12 +98,12 @@ async def check_capacity(
     client: ITExpertClient,
     org_ids: list[str],
     inventories: Mapping[str, tuple[InventoryObject, ...]],
-    covered: Container[str] | None = None,
+    accessible: Container[str] | None = None,
 ) -> int:
     """Count the entities the organizations would create; refuse a selection over the cap.
 
     The inventories already fetched for the labels are reused; the sensors are asked now.
-    Only the organizations in `covered` (all when None) are counted: one that withdrew its
+    Only the organizations in `accessible` (all when None) are counted: one that withdrew its
     consent cannot be listed, and creates nothing until it comes back.
     """
     if not org_ids:
@@ -115,8 +115,8 @@ async def check_capacity(
         )
         return it_expert_enabled_entities(objects, (await client.sensors(org_id)).items)
 
-    readable = [o for o in org_ids if covered is None or o in covered]
-    total = sum(await ask(asyncio.gather(*(count(org_id) for org_id in readable))))
+    counted = [o for o in org_ids if accessible is None or o in accessible]
+    total = sum(await ask(asyncio.gather(*(count(org_id) for org_id in counted))))
     if total > capacity.MAX_ENTITIES:
         raise FlowError(
             "too_many_entities", {"count": str(total), "max": str(capacity.MAX_ENTITIES)}
@@ -124,19 +124,19 @@ async def check_capacity(
     return total
 
 
-async def same_account(client: ITExpertClient, entry: ConfigEntry[Any]) -> None:
+async def same_account(client: ITExpertClient, entry: ITExpertConfigEntry) -> None:
     """Refuse a key that covers none of the entry's organizations: it is another customer's.
 
     One organization is enough: the others may have withdrawn their consent meanwhile.
     """
-    covered = set(await ask(client.organizations()))
+    accessible = set(await ask(client.organizations()))
     configured = set(entry.options.get(CONF_ORGANIZATIONS, ()))
-    if configured and not configured & covered:
+    if configured and not configured & accessible:
         raise FlowError("wrong_account")
 
 
 async def verify_same_account(
-    hass: HomeAssistant, data: Mapping[str, Any], entry: ConfigEntry[Any]
+    hass: HomeAssistant, data: Mapping[str, Any], entry: ITExpertConfigEntry
 ) -> None:
     """Refuse a key of another customer (see same_account)."""
     await same_account(it_expert_client_for(hass, data), entry)

@@ -213,10 +213,12 @@ class MeasurementStream:
     @callback
     def _disconnected(self) -> None:
         self.disconnected_at = dt_util.utcnow()
-        # Readings go stale after the grace period: tell the entities then.
+        # The connectivity sensor shows the drop now; readings stay fresh through the
+        # grace period (their entities write nothing new), and go stale when it ends.
         self._grace_handle = self._hass.loop.call_later(
             const.STREAM_GRACE.total_seconds(), self._grace_over
         )
+        self._status_changed()
 
     @callback
     def _stop(self) -> None:

@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.ecostruxure.api.it_expert.models import ITAlarm, Sensor
 from custom_components.ecostruxure.const import DOMAIN
 from custom_components.ecostruxure.it_expert.data import alarm_transitions
-from custom_components.ecostruxure.it_expert.sensor import reading_description
+from custom_components.ecostruxure.it_expert.descriptions import reading_description
 from custom_components.ecostruxure.topology import parents_first
 from simulator import SimulatorServer
 from simulator.it_inventory import SimOrganization

@@ -7,7 +7,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ecostruxure.api.it_expert.models import Sensor
-from custom_components.ecostruxure.it_expert.sensor import reading_description
+from custom_components.ecostruxure.it_expert.descriptions import reading_description
 from simulator import SimulatorServer
 
 from .test_entities import device_of, entity_id, org_of, sensor_of, state

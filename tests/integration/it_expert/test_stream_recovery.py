@@ -131,3 +131,32 @@ async def test_no_replay_is_asked_while_the_service_refuses_them(
     await _gap(simulator_server, stream)
     await wait_for(lambda: stream.counters["drops"] == 2 and stream.connected)
     assert stream.counters["replays"] == 1
+
+
+async def test_the_stream_sensor_turns_off_at_the_drop_while_values_keep_their_grace(
+    hass: HomeAssistant,
+    it_loaded: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    sim = simulator_server.simulator
+    it = sim.it_expert
+    org = org_of(simulator_server)
+    ups = device_of(org, "UPS")
+    load = sensor_of(ups, "LOAD")
+    load_entity = entity_id(entity_registry, "sensor", f"{org.id}-{ups.id}-sensor-{load.id}")
+    connectivity = entity_id(entity_registry, "binary_sensor", f"{org.id}-{org.id}-stream")
+    stream = coordinator_of(it_loaded).streams[org.id]
+    it.emit_measurement(load.id, 10.0)
+    await wait_for(lambda: state(hass, load_entity).state == "10.0")
+    assert state(hass, connectivity).state == STATE_ON
+    # The stream drops and cannot reconnect for a while (well within the 2-minute grace).
+    sim.faults.add(status=503, path="measurements/live$", count=10_000)
+    it.drop_streams(org.id)
+    await wait_for(lambda: state(hass, connectivity).state == STATE_OFF)
+    assert not stream.connected
+    # The value is still shown: the grace belongs to the readings, not to the connection.
+    assert state(hass, load_entity).state == "10.0"
+    sim.faults.clear()
+    await wait_for(lambda: state(hass, connectivity).state == STATE_ON, seconds=10)
+    assert state(hass, load_entity).state == "10.0"
