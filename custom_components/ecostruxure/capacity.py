@@ -11,8 +11,14 @@ from .facility_expert.descriptions import (
     SITE_SENSORS,
     measurement_description,
 )
-from .it_expert.descriptions import ALARM_SENSORS, PROBLEM, STREAM, reading_description
-from .it_expert.event import ALARM_EVENTS, alarm_events_enabled
+from .it_expert.descriptions import (
+    ALARM_EVENTS,
+    ALARM_SENSORS,
+    PROBLEM,
+    STREAM,
+    alarm_events_enabled,
+    reading_description,
+)
 
 MAX_ENTITIES = MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from homeassistant.components.binary_sensor import BinarySensorEntityDescription
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.components.event import EventEntityDescription
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntityDescription,
@@ -28,7 +29,8 @@ from homeassistant.const import (
 )
 from homeassistant.helpers.typing import StateType
 
-from ..api.it_expert.models import Sensor, SensorValueType
+from ..api.it_expert.models import InventoryObject, Sensor, SensorValueType
+from ..const import ALARM_CLEARED, ALARM_RAISED
 from ..units import device_class_accepts
 from .const import SEVERITY_LEVEL_NONE, SEVERITY_LEVELS, counts_as_alarm, severity_level
 from .data import Organization
@@ -170,3 +172,17 @@ STREAM = BinarySensorEntityDescription(
     device_class=BinarySensorDeviceClass.CONNECTIVITY,
     entity_category=EntityCategory.DIAGNOSTIC,
 )
+
+
+ALARM_EVENTS = EventEntityDescription(
+    key="alarms", translation_key="alarms", event_types=[ALARM_RAISED, ALARM_CLEARED]
+)
+
+
+def alarm_events_enabled(device: InventoryObject) -> bool:
+    """Whether a device's alarm events are enabled on first install.
+
+    A part of a composite device (a PDU's bank or outlet, dozens per PDU) has them on request:
+    its problem sensor already shows its alarms, and few automate on a single outlet.
+    """
+    return not device.parent_id

@@ -4,30 +4,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import override
 
-from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 
 from ..api.it_expert.models import InventoryKind, InventoryObject, ITAlarm
-from ..const import ALARM_CLEARED, ALARM_RAISED
 from ..entity import async_add_topology_entities
 from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
+from .descriptions import ALARM_EVENTS, alarm_events_enabled
 from .entity import ITExpertEntity
-
-ALARM_EVENTS = EventEntityDescription(
-    key="alarms", translation_key="alarms", event_types=[ALARM_RAISED, ALARM_CLEARED]
-)
-
-
-def alarm_events_enabled(device: InventoryObject) -> bool:
-    """Whether a device's alarm events are enabled on first install.
-
-    A part of a composite device (a PDU's bank or outlet, dozens per PDU) has them on request:
-    its problem sensor already shows its alarms, and few automate on a single outlet.
-    """
-    return not device.parent_id
 
 
 def _details(alarm: ITAlarm) -> dict[str, str | int | None]:
