@@ -9,6 +9,7 @@ import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_mock_restore_state_shutdown_restart,
     mock_restore_cache_with_extra_data,
 )
 
@@ -21,26 +22,38 @@ from .conftest import wait_for
 ENTITY_ID = "sensor.restored_reading"
 
 
-def _restore(
-    hass: HomeAssistant,
-    entry: MockConfigEntry,
-    server: SimulatorServer,
-    value: float,
-    read_ago: timedelta,
-    current_ago: timedelta,
+def _register(
+    hass: HomeAssistant, entry: MockConfigEntry, server: SimulatorServer, text: bool
 ) -> str:
-    """Register the entity of a simulated sensor, with a stored reading; its sensor id."""
+    """Register the entity of a simulated sensor (numeric, or text) as ENTITY_ID; its id."""
     org = server.simulator.it_expert.organizations[0]
-    device = next(iter(org.devices.values()))
-    sensor = device.sensors[0]
+    sensor, device_id = next(
+        (sensor, device.id)
+        for device in org.devices.values()
+        for sensor in device.sensors
+        if (sensor.value_type == "STRING") == text
+    )
     entry.add_to_hass(hass)
     er.async_get(hass).async_get_or_create(
         "sensor",
         DOMAIN,
-        f"{org.id}-{device.id}-sensor-{sensor.id}",
+        f"{org.id}-{device_id}-sensor-{sensor.id}",
         suggested_object_id="restored_reading",
         config_entry=entry,
     )
+    return sensor.id
+
+
+def _restore(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    server: SimulatorServer,
+    value: float | str,
+    read_ago: timedelta,
+    current_ago: timedelta,
+) -> str:
+    """Register the entity of a simulated sensor, with a stored reading; its sensor id."""
+    sensor_id = _register(hass, entry, server, text=isinstance(value, str))
     now = dt_util.utcnow()
     mock_restore_cache_with_extra_data(
         hass,
@@ -56,7 +69,7 @@ def _restore(
             )
         ],
     )
-    return sensor.id
+    return sensor_id
 
 
 def _hold_stream(server: SimulatorServer, seconds: int = 60) -> None:
@@ -133,3 +146,38 @@ async def test_a_live_reading_replaces_the_restored_one_never_an_older_one(
     assert float(hass.states.get(ENTITY_ID).state) == 42.5  # type: ignore[union-attr]
     it.emit_measurement(sensor_id, 7.0)
     await wait_for(lambda: float(hass.states.get(ENTITY_ID).state) == 7.0)  # type: ignore[union-attr]
+
+
+async def test_a_text_reading_is_restored(
+    hass: HomeAssistant, it_entry: MockConfigEntry, simulator_server: SimulatorServer
+) -> None:
+    _restore(
+        hass, it_entry, simulator_server, "On battery", timedelta(hours=3), timedelta(seconds=30)
+    )
+    _hold_stream(simulator_server)
+    assert await hass.config_entries.async_setup(it_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(ENTITY_ID).state == "On battery"  # type: ignore[union-attr]
+
+
+async def test_what_is_stored_at_stop_restores_the_reading(
+    hass: HomeAssistant, it_entry: MockConfigEntry, simulator_server: SimulatorServer
+) -> None:
+    sensor_id = _register(hass, it_entry, simulator_server, text=True)
+    assert await hass.config_entries.async_setup(it_entry.entry_id)
+    await hass.async_block_till_done()
+    it = simulator_server.simulator.it_expert
+    stream = it_entry.runtime_data.streams[it.organizations[0].id]
+    await wait_for(lambda: stream.connected)
+    read_at = dt_util.utcnow().replace(microsecond=0) - timedelta(minutes=1)
+    it.emit_measurement(sensor_id, "Online", timestamp=read_at)
+    await wait_for(lambda: hass.states.get(ENTITY_ID).state == "Online")  # type: ignore[union-attr]
+    before = dt_util.utcnow()
+    data = await async_mock_restore_state_shutdown_restart(hass)
+    stored = data.last_states[ENTITY_ID].extra_data
+    assert stored is not None
+    saved = stored.as_dict()
+    assert saved["native_value"] == "Online"
+    assert dt_util.parse_datetime(saved["timestamp"]) == read_at
+    # Connected at stop: the reading was current then.
+    assert dt_util.parse_datetime(saved["current_at"]) >= before
