@@ -1,18 +1,25 @@
 """IT Expert sensors: one per device sensor (values from the live stream), and alarm figures."""
 
 from collections.abc import Iterable
-from typing import override
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, override
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorEntity,
+    SensorExtraStoredData,
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
-from ..api.it_expert.models import InventoryKind, Sensor, SensorValueType
+from ..api.it_expert.models import InventoryKind, Sensor, SensorReading, SensorValueType
 from ..entity import async_add_topology_entities
+from . import const
 from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
 from .descriptions import ALARM_SENSORS, AlarmSensorEntityDescription, reading_description
 from .entity import ITExpertEntity
@@ -21,8 +28,35 @@ from .entity import ITExpertEntity
 MAX_STATE_LENGTH = 255
 
 
-class ReadingSensor(ITExpertEntity, SensorEntity):
-    """The latest reading of one device sensor, pushed by the measurement stream."""
+@dataclass
+class ReadingExtraStoredData(SensorExtraStoredData):
+    """The stored value, with the reading's time and until when it was known current."""
+
+    timestamp: datetime | None
+    current_at: datetime | None
+
+    @override
+    def as_dict(self) -> dict[str, Any]:
+        """The sensor's stored data, and the two times."""
+        return {
+            **super().as_dict(),
+            "timestamp": self.timestamp.isoformat() if self.timestamp else None,
+            "current_at": self.current_at.isoformat() if self.current_at else None,
+        }
+
+
+def _parse_time(value: object) -> datetime | None:
+    return dt_util.parse_datetime(value) if isinstance(value, str) else None
+
+
+class ReadingSensor(ITExpertEntity, RestoreSensor):
+    """The latest reading of one device sensor, pushed by the measurement stream.
+
+    The last reading is restored at start. It counts as current by the rule of live readings:
+    until the stream has been down (here: Home Assistant stopped, or the stream last seen)
+    for longer than the stream's grace period. Older, it is dropped: unavailable, then
+    unknown until the sensor reports.
+    """
 
     def __init__(
         self, coordinator: ITExpertCoordinator, organization_id: str, sensor: Sensor
@@ -35,23 +69,90 @@ class ReadingSensor(ITExpertEntity, SensorEntity):
         self.entity_description = reading_description(sensor)
         self._attr_name = (sensor.label or sensor.type or sensor.id)[:MAX_STATE_LENGTH]
         self._stream = coordinator.streams[organization_id]
+        # The restored reading, while no live one replaced it, and until when it was current.
+        self._restored: SensorReading | None = None
+        self._restored_current_at: datetime | None = None
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Follow the stream: this sensor's readings, and whether they are current."""
+        """Restore the last reading; follow the stream: readings, and whether they are current."""
+        await self._async_restore()
         await super().async_added_to_hass()
         self.async_on_remove(self._stream.async_add_listener(self.sensor.id, self._on_stream))
         self.async_on_remove(self._stream.async_add_status_listener(self._on_stream))
+
+    async def _async_restore(self) -> None:
+        """Give the stream the last reading if it is still current (and the stream has none)."""
+        data = await self.async_get_last_sensor_data()
+        extra = await self.async_get_last_extra_data()
+        if data is None or extra is None or data.native_value is None:
+            return
+        stored = extra.as_dict()
+        timestamp = _parse_time(stored.get("timestamp"))
+        current_at = _parse_time(stored.get("current_at"))
+        if timestamp is None or current_at is None:
+            return  # stored by a version that kept no times: its age is not known
+        if dt_util.utcnow() - current_at >= const.STREAM_GRACE:
+            return  # too old to be shown as current
+        value = data.native_value
+        if not isinstance(value, (int, float, str)):
+            return
+        reading = SensorReading(self.sensor.id, timestamp, value)
+        if not self._stream.restore(reading):
+            return  # a live reading came first
+        self._restored = reading
+        self._restored_current_at = current_at
+        # Goes unavailable when the grace runs out, unless the stream connected meanwhile.
+        self.async_on_remove(
+            async_call_later(
+                self.hass,
+                const.STREAM_GRACE - (dt_util.utcnow() - current_at),
+                self._on_restored_grace_over,
+            )
+        )
+
+    @property
+    @override
+    def extra_restore_state_data(self) -> ReadingExtraStoredData:
+        """The value, its reading's time, and until when it was known current."""
+        reading = self._stream.readings.get(self.sensor.id)
+        if self._stream.connected:
+            current_at: datetime | None = dt_util.utcnow()
+        elif self._stream.disconnected_at is not None:
+            current_at = self._stream.disconnected_at
+        else:
+            current_at = self._restored_current_at  # not connected since start
+        return ReadingExtraStoredData(
+            self.native_value,
+            self.native_unit_of_measurement,
+            None if reading is None else reading.timestamp,
+            current_at,
+        )
 
     @callback
     def _on_stream(self) -> None:
         self._handle_coordinator_update()
 
+    @callback
+    def _on_restored_grace_over(self, _now: datetime) -> None:
+        self._handle_coordinator_update()
+
+    def _restored_current(self) -> bool:
+        """Whether the restored reading is shown, the stream not connected since, and current."""
+        return (
+            self._restored is not None
+            and self._restored_current_at is not None
+            and self._stream.readings.get(self.sensor.id) is self._restored
+            and not self._stream.connected
+            and self._stream.disconnected_at is None
+            and dt_util.utcnow() - self._restored_current_at < const.STREAM_GRACE
+        )
+
     @property
     @override
     def available(self) -> bool:
         """Unavailable while the organization is, or the stream has been down for a while."""
-        return super().available and self._stream.fresh
+        return super().available and (self._stream.fresh or self._restored_current())
 
     @override
     def _fingerprint(self) -> tuple[object, ...]:
@@ -61,7 +162,7 @@ class ReadingSensor(ITExpertEntity, SensorEntity):
     @property
     @override
     def native_value(self) -> StateType:
-        """The newest reading; None (unknown) until the sensor reports after start."""
+        """The newest reading (or the restored one); None (unknown) until there is one."""
         reading = self._stream.readings.get(self.sensor.id)
         value = None if reading is None else reading.value
         if value is None:

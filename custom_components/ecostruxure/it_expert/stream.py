@@ -140,6 +140,20 @@ class MeasurementStream:
             self.readings[sensor_id] = self._unknown.pop(sensor_id)  # listed at last
 
     @callback
+    def restore(self, reading: SensorReading) -> bool:
+        """Take a reading restored at start, unless a live one is newer; whether it was taken.
+
+        A live reading older than it is then ignored, as any older reading.
+        """
+        if reading.sensor_id not in self._known:
+            return False
+        current = self.readings.get(reading.sensor_id)
+        if current is not None and reading.timestamp <= current.timestamp:
+            return False
+        self.readings[reading.sensor_id] = reading
+        return True
+
+    @callback
     def _apply(self, reading: SensorReading) -> None:
         sensor_id = reading.sensor_id
         known = sensor_id in self._known
