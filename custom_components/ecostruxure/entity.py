@@ -1,11 +1,12 @@
 """What the entities of both services share: change-only writes, entities following a topology."""
 
+import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import (
     AddConfigEntryEntitiesCallback,
@@ -13,6 +14,7 @@ from homeassistant.helpers.entity_platform import (
     async_get_current_platform,
 )
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
+from homeassistant.util import slugify
 
 
 class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
@@ -49,6 +51,51 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
     def _fingerprint(self) -> tuple[object, ...]:
         """What a user sees of the entity: written again only when it changes."""
         return (self.available, self.state, repr(self.extra_state_attributes))
+
+    def _entity_id_owner(self) -> str | None:
+        """The name new entity ids start with (site, organization); None: HA's own rule."""
+        return None
+
+    @override
+    def add_to_platform_start(
+        self,
+        hass: HomeAssistant,
+        platform: EntityPlatform,
+        parallel_updates: asyncio.Semaphore | None,
+    ) -> None:
+        """Suggest an entity id that starts with the owner's name, for new entities only.
+
+        Asset names repeat across sites ("TGBT" in every building): HA's own rule (device
+        name + entity name) then ends ids in _2, _3... Setting entity_id before the entity
+        is added is HA's way to suggest one; the friendly name does not change, and an
+        entity already in the registry keeps its id.
+        """
+        super().add_to_platform_start(hass, platform, parallel_updates)
+        owner = self._entity_id_owner()
+        if owner is None or self.unique_id is None:
+            return
+        registry = er.async_get(hass)
+        if registry.async_get_entity_id(platform.domain, platform.platform_name, self.unique_id):
+            return
+        parts = [owner]
+        identifiers = self.device_info.get("identifiers") if self.device_info else None
+        entry = platform.config_entry
+        device = (
+            dr.async_get(hass).async_get_device_by_identifier(
+                next(iter(identifiers)), entry.entry_id
+            )
+            if identifiers and entry is not None
+            else None
+        )
+        if device is not None:
+            device_name = device.name_by_user or device.name
+            if device_name and device_name != owner:
+                parts.append(device_name)
+        # Entity's own rule for its part: the English (object id) name, not the UI language.
+        if name := super().suggested_object_id:
+            parts.append(name)
+        if object_id := slugify(" ".join(parts)):
+            self.entity_id = f"{platform.domain}.{object_id}"
 
 
 class TopologySource(Protocol):

@@ -32,6 +32,12 @@ class EcoStruxureEntity(ChangeOnlyEntity[EcoStruxureCoordinator]):
             identifiers={asset_device_id(site_id, asset.id) if asset else site_device_id(site_id)}
         )
 
+    @override
+    def _entity_id_owner(self) -> str | None:
+        """New ids start with the site's name: asset names repeat across sites."""
+        topology = self.coordinator.topology.get(self.site_id)
+        return topology.site.name if topology is not None else None
+
     @property
     def site_values(self) -> SiteValues | None:
         """The entity's site in this cycle's answers; None when the site failed."""

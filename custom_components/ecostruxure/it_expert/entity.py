@@ -22,6 +22,16 @@ class ITExpertEntity(ChangeOnlyEntity[ITExpertCoordinator]):
         self._attr_unique_id = f"{organization_id}-{object_id}-{key}"
         self._attr_device_info = DeviceInfo(identifiers={it_device_id(organization_id, object_id)})
 
+    @override
+    def _entity_id_owner(self) -> str | None:
+        """With several organizations, new ids start with the organization's name.
+
+        With one, HA's own rule stays: there is nothing to tell apart, and ids stay short.
+        """
+        if len(self.coordinator.organization_ids) < 2:
+            return None
+        return self.organization.label
+
     @property
     def organization(self) -> Organization:
         """What is known of the entity's organization."""
