@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from homeassistant.util import dt as dt_util
 import pytest
 
-from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
+from simulator import (
+    ITExpertConfig,
+    SimulatedClock,
+    Simulator,
+    SimulatorConfig,
+    SimulatorServer,
+    Variations,
+)
 
 # Tests run at a fixed simulated instant so that every value and alarm is reproducible.
 SIMULATED_NOW = datetime(2026, 6, 15, 9, 30, tzinfo=UTC)
@@ -19,6 +26,32 @@ def simulator_at_hass_now(config: SimulatorConfig) -> Simulator:
     """
     now = dt_util.utcnow().replace(microsecond=0)
     return Simulator(config, SimulatedClock(now, frozen=True))
+
+
+def small_it_expert_config(
+    organizations: int, assets_per_site: int = 8, variations: Variations | None = None
+) -> SimulatorConfig:
+    """One small Facility Expert site and small IT Expert customers (a rack each).
+
+    No random alarms (tests raise them); heartbeats, polls and offsets fast enough for tests.
+    """
+    return SimulatorConfig(
+        seed=7,
+        sites=1,
+        assets_per_site=assets_per_site,
+        alarms_per_site_per_hour=0,
+        it_expert=ITExpertConfig(
+            organizations=organizations,
+            rooms_per_organization=1,
+            racks_per_room=1,
+            outlets_per_pdu=2,
+            alarms_per_organization_per_hour=0,
+            heartbeat_seconds=0.2,
+            poll_seconds=0.02,
+            offset_every=1,
+        ),
+        variations=variations or Variations(),
+    )
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.ecostruxure.it_expert import const as it_const
-from simulator import ITExpertConfig, SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
+from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import small_it_expert_config
 
 ROOT = Path(__file__).parents[2]
 BLUEPRINTS = ROOT / "blueprints" / "automation" / "ecostruxure"
@@ -44,22 +45,7 @@ def hass_config_dir(hass_tmp_config_dir: str) -> str:
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """One small site and two small IT customers; no random alarms (the tests raise them)."""
-    return SimulatorConfig(
-        seed=7,
-        sites=1,
-        assets_per_site=12,
-        alarms_per_site_per_hour=0,
-        it_expert=ITExpertConfig(
-            organizations=2,
-            rooms_per_organization=1,
-            racks_per_room=1,
-            outlets_per_pdu=2,
-            alarms_per_organization_per_hour=0,
-            heartbeat_seconds=0.2,
-            poll_seconds=0.02,
-            offset_every=1,
-        ),
-    )
+    return small_it_expert_config(2, assets_per_site=12)
 
 
 @pytest.fixture

@@ -28,9 +28,10 @@ from custom_components.ecostruxure.const import (
 from custom_components.ecostruxure.it_expert import const as it_const
 from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator
 from custom_components.ecostruxure.it_expert.data import it_device_id
-from simulator import ITExpertConfig, SimulatorConfig, SimulatorServer, Variations
+from simulator import SimulatorConfig, SimulatorServer, Variations
 from simulator.it_inventory import SimDevice, SimOrganization, SimSensor
 from simulator.variations import EXTRA_DRAWS
+from tests.simulator_fixtures import small_it_expert_config
 
 IT_VARIATIONS = [
     "default",
@@ -58,23 +59,7 @@ def variations(request: pytest.FixtureRequest) -> Variations:
 @pytest.fixture
 def simulator_config(variations: Variations) -> SimulatorConfig:
     """Three small IT Expert customers (a rack each), fast heartbeats."""
-    return SimulatorConfig(
-        seed=7,
-        sites=1,
-        assets_per_site=8,
-        alarms_per_site_per_hour=0,
-        it_expert=ITExpertConfig(
-            organizations=3,
-            rooms_per_organization=1,
-            racks_per_room=1,
-            outlets_per_pdu=2,
-            alarms_per_organization_per_hour=0,
-            heartbeat_seconds=0.2,
-            poll_seconds=0.02,
-            offset_every=1,
-        ),
-        variations=variations,
-    )
+    return small_it_expert_config(3, variations=variations)
 
 
 @pytest.fixture(autouse=True)

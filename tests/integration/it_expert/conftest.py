@@ -18,28 +18,14 @@ from custom_components.ecostruxure.const import (
 )
 from custom_components.ecostruxure.it_expert import const as it_const
 from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator
-from simulator import ITExpertConfig, SimulatorConfig, SimulatorServer
+from simulator import SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import small_it_expert_config
 
 
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """One small Facility Expert site, and two small IT Expert customers (a rack each)."""
-    return SimulatorConfig(
-        seed=7,
-        sites=1,
-        assets_per_site=8,
-        alarms_per_site_per_hour=0,
-        it_expert=ITExpertConfig(
-            organizations=2,
-            rooms_per_organization=1,
-            racks_per_room=1,
-            outlets_per_pdu=2,
-            alarms_per_organization_per_hour=0,
-            heartbeat_seconds=0.2,
-            poll_seconds=0.02,
-            offset_every=1,
-        ),
-    )
+    return small_it_expert_config(2)
 
 
 @pytest.fixture(autouse=True)
