@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -13,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.ecostruxure.facility_expert.alarm_store import storage_key
 from simulator import Simulator, SimulatorServer
+from simulator.facility_expert import API_PREFIX
 from tests.restart import Restarts
 
 SKIPPED = "fire no event: after a stop, alarm events reach back"
@@ -173,6 +175,48 @@ async def test_reach_back_is_bounded_to_a_day_and_says_what_it_skips(
         sim.stats.reset()
         await poll(second, sim, freezer)
         assert sim.stats.by_operation["list_alarms"] == 2
+
+
+async def test_a_start_while_the_service_is_down_still_reaches_back_once_it_answers(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0].id
+    recorder = Recorder(events_entity(hass, sim))
+    recorder(hass)
+    await poll(hass, sim, freezer)
+    async with Restarts() as restarts:
+        await restarts.stop(hass)
+        down(sim, freezer, timedelta(minutes=30))
+        skipped = sim.raise_alarm(site, feeder(sim), "trip")
+        down(sim, freezer, timedelta(minutes=5))
+        sim.clear_alarm(skipped)  # over a day before the first read after the start
+        down(sim, freezer, timedelta(hours=25))
+        blip = sim.raise_alarm(site, feeder(sim), "load_stop")
+        down(sim, freezer, timedelta(minutes=5))
+        sim.clear_alarm(blip)
+        # The service does not answer at start: the setup is retried.
+        sim.faults.add(status=503, title="ServiceUnavailable", path=f"^{API_PREFIX}/sites/")
+        second = await restarts.start(recorder)
+        entry = second.config_entries.async_get_entry(loaded_entry.entry_id)
+        assert entry is not None
+        assert entry.state is not ConfigEntryState.LOADED  # retried
+        sim.faults.clear()
+        await poll(second, sim, freezer)
+        assert entry.state is ConfigEntryState.LOADED
+        await settle(second)
+        assert recorder.fired == [("alarm_raised", blip), ("alarm_cleared", blip)]
+        assert (
+            sum(
+                SKIPPED in r.getMessage() and sim.sites[0].name in r.getMessage()
+                for r in caplog.records
+            )
+            == 1
+        )
 
 
 async def test_the_stored_alarm_reads_hold_no_secret_and_a_reload_keeps_them(

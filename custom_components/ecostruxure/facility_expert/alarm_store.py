@@ -93,16 +93,22 @@ class AlarmStore:
         self._memory = memory
         self._saved: dict[str, tuple[Alarm, ...]] = {}  # each site's alarms as last saved
         self._pending = False  # a delayed save is scheduled
+        self._loaded = False
+        # The sites restored and not read since, which reach back at their next read (see
+        # reach_back); the value says whether what that skips was logged already. Kept here,
+        # not in the coordinator: a setup retried (service down at start) still reaches back.
+        self.reaching_back: dict[str, bool] = {}
 
-    async def async_restore(self) -> set[str]:
-        """Fill the alarm memory from storage after a start; the sites restored.
+    async def async_restore(self) -> None:
+        """Fill the alarm memory from storage, once after a start.
 
         After a reload the memory is this process's own, newer than what is stored: kept.
         Whatever cannot be read (a newer major version, a damaged file) is left aside: alarm
         events then start as at setup.
         """
-        if self._memory.last_reads:
-            return set()
+        if self._loaded or self._memory.last_reads:
+            return
+        self._loaded = True
         try:
             stored = await self._store.async_load()
             reads = {
@@ -111,16 +117,17 @@ class AlarmStore:
             }
         except (HomeAssistantError, LookupError, TypeError, ValueError, AttributeError) as err:
             LOGGER.warning("Stored alarm reads not used (%s): alarm events start as at setup", err)
-            return set()
+            return
         # Also as delivered: the event entities start from it (it is what they compared).
         self._memory.last_reads.update(reads)
         self._memory.delivered.update(reads)
         self._saved = {site_id: read.alarms for site_id, read in reads.items()}
-        return set(reads)
+        self.reaching_back = dict.fromkeys(reads, False)
 
     @callback
     def async_read(self, site_id: str) -> None:
         """A site's alarms were read: save soon if they changed, else some time later."""
+        self.reaching_back.pop(site_id, None)
         alarms = self._memory.last_reads[site_id].alarms
         if self._saved.get(site_id) != alarms:
             self._saved[site_id] = alarms

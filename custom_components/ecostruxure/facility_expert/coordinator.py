@@ -83,8 +83,6 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         # ... and across a restart: stored, restored at setup. The sites restored reach back
         # to their last read before the stop at their first read after it.
         self._alarm_store = alarm_store(hass, entry.entry_id, self.alarm_memory)
-        # (value: whether what the reach-back skips was logged already)
-        self._reaching_back: dict[str, bool] = {}
         # Operations the service disabled for the account (503 ComplianceRelated): the
         # answer, and when to ask again. Asking every cycle would change nothing.
         self._disabled: dict[str, tuple[OperationDisabledError, datetime]] = {}
@@ -94,7 +92,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
     @override
     async def _async_setup(self) -> None:
         """Restore the alarm reads of before a restart, fetch the topology before the values."""
-        self._reaching_back = dict.fromkeys(await self._alarm_store.async_restore(), False)
+        await self._alarm_store.async_restore()
         await self._async_refresh_topology()
         if self.site_ids and not self.topology:
             raise UpdateFailed(
@@ -213,8 +211,9 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         last = self.alarm_memory.last_reads.get(site_id)
         if last is None:
             return None, False
-        if (logged := self._reaching_back.get(site_id)) is not None:
-            self._reaching_back[site_id] = True
+        reaching_back = self._alarm_store.reaching_back
+        if (logged := reaching_back.get(site_id)) is not None:
+            reaching_back[site_id] = True
             return reach_back(self._site_name(site_id), last, log=not logged)
         start = last.polled - ALARM_WINDOW_MARGIN
         for alarm in last.alarms:
@@ -273,7 +272,6 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
             self._operation_disabled("alarms", None)
             received = tuple(alarms)
             self.alarm_memory.last_reads[site_id] = SiteAlarms(polled, received)
-            self._reaching_back.pop(site_id, None)
             self._alarm_store.async_read(site_id)
         stamps = [value.timestamp for value in values]
         return SiteValues(
