@@ -370,3 +370,31 @@ async def test_a_damaged_store_starts_as_at_setup(
     await poll(hass, sim, freezer)
     assert recorder.fired == [("alarm_cleared", active)]
     assert json.dumps(hass_storage[key]["data"]).count(active) == 1  # written anew
+
+
+async def test_the_alarm_reads_are_not_written_every_cycle(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    sim = simulator_server.simulator
+    key = storage_key(loaded_entry.entry_id)
+    sim.raise_alarm(sim.sites[0].id, feeder(sim), "overload")
+    await poll(hass, sim, freezer)
+    await poll(hass, sim, freezer)
+    written = hass_storage.pop(key)
+    for _ in range(10):  # nothing changes: only the time of the last read moves
+        await poll(hass, sim, freezer)
+    assert key not in hass_storage
+    for _ in range(6):  # some 15 minutes later, it is written once with the new time
+        await poll(hass, sim, freezer)
+    assert hass_storage[key]["data"] != written["data"]
+    sim.raise_alarm(sim.sites[0].id, feeder(sim), "trip")
+    hass_storage.pop(key)
+    await poll(hass, sim, freezer)  # a change: written within seconds
+    assert key not in hass_storage
+    freezer.tick(timedelta(seconds=11))
+    await settle(hass)
+    assert '"trip"' in json.dumps(hass_storage[key])

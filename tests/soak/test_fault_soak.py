@@ -664,6 +664,7 @@ class SoakRun:
         self.cycle_number = 0
         self.coordinator_ok = True
         self.stale_restart = False  # restarting after more than the IT stream's grace
+        self.restart_seconds = 0.0  # real time spent stopping and starting Home Assistant
         self.expected_log: Counter[str] = Counter()
         self._unlisten: list[Callable[[], None]] = []
 
@@ -772,7 +773,9 @@ class SoakRun:
         plan = self.plans[number]
         sim = self.sim
         if plan.restart:
+            began = real_clock()
             await self._stop()
+            self.restart_seconds += real_clock() - began
             down = SCAN * (plan.restart - 1)  # and this cycle's minute
             self.freezer.tick(down)
             self.it.advance(down)
@@ -797,7 +800,9 @@ class SoakRun:
         due = self.timer.due is not None and self.timer.due <= now
         assert due == plan.poll, f"cycle {number}: Home Assistant polls: {due}"
         if plan.restart:
+            began = real_clock()
             await self._start(now)  # the setup polls
+            self.restart_seconds += real_clock() - began
         elif due:
             coordinator = self.fe_entry.runtime_data
             await coordinator.async_refresh()
@@ -979,7 +984,7 @@ async def test_nothing_is_lost_over_thousands_of_cycles_of_faults(
         f"soak: {CYCLES} cycles ({CYCLES * SCAN / timedelta(hours=1):.0f} h simulated) in "
         f"{real_clock() - began:.0f} s; faults: "
         + ", ".join(f"{kind} {count}" for kind, count in sorted(faults.items()))
-        + f"; Home Assistant restarts {restarts.count}"
+        + f"; Home Assistant restarts {restarts.count} ({run.restart_seconds:.1f} s)"
         + f"; alarm events seen {(seen & made).total()} of {made.total()} made, "
         f"{missed.total()} missed, {repeated.total()} unexpected; "
         f"peak concurrent requests {sim.stats.peak_in_flight} (cap {CONCURRENCY_CAP}); "
