@@ -5,7 +5,7 @@ run side by side against the simulator for `CYCLES` polling intervals of simulat
 the simulator answers with the faults of a seeded schedule: 429 with and without Retry-After,
 500, 503, timeouts, dropped connections, truncated and non-JSON bodies, sites vanishing and
 returning, keys revoked and restored (through re-authentication), IT Expert streams cut in
-the middle of a line, and restarts of Home Assistant (stopped for a few minutes, started
+the middle of a line, and restarts of Home Assistant (stopped for 1 to 20 minutes, started
 again from its storage: tests/restart.py) with faults in the cycles around them. The test
 then checks that nothing was lost: no unhandled exception and no secret in the log, entities
 unavailable exactly while their data failed, energy never going back or to 0, every alarm the
@@ -109,8 +109,8 @@ RETURN_WITHIN = 6 * 60 + 1
 # Quiet cycles: at the start, before each resource checkpoint, and at the end (so that every
 # alarm of the simulator has been polled when the expected events are counted).
 QUIET = 5
-# Restarts of Home Assistant, spread evenly over the cycles; each is down 1 to 5 minutes (the
-# cycle's minute included), and a site fails in the cycle before and in the cycle after.
+# Restarts of Home Assistant, spread evenly over the cycles; each is down 1 minute (the cycle's,
+# less than the IT stream's grace) or 5 to 20, and a site fails in the cycles around it.
 RESTARTS = 6
 RESTART_CYCLES = tuple(round(CYCLES * (i + 0.5) / RESTARTS) for i in range(RESTARTS))
 
@@ -292,7 +292,7 @@ def build_schedule(rng: random.Random, site_ids: list[str]) -> list[Plan]:
     retryable = [k for k, (_, can_absorb) in FAULT_KINDS.items() if can_absorb]
     for index, cycle in enumerate(RESTART_CYCLES):
         # Every other one shorter than the IT stream's grace (restored readings shown).
-        plans[cycle].restart = 1 if index % 2 else rng.randint(2, 5)
+        plans[cycle].restart = 1 if index % 2 else rng.randint(5, 20)
         for around in (cycle - 1, cycle + 1):
             kind = rng.choices(kinds, weights=weights)[0]
             fail(range(around, around + 1), [rng.randrange(SITES)], kind)
