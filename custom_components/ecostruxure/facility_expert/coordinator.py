@@ -38,6 +38,7 @@ from ..const import (
     operation_disabled_issue_id,
 )
 from ..coordinator import DeviceSpec, TopologyCoordinator
+from .alarm_store import alarm_store, reach_back
 from .data import (
     EcoStruxureData,
     SiteAlarms,
@@ -79,6 +80,9 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         # Each site's last alarm read, and the read its event entity last compared (see
         # event.py): both outlive a reload of the entry.
         self.alarm_memory: AlarmMemory[SiteAlarms] = alarm_memory(hass, entry.entry_id)
+        # ... and across a restart: stored, restored at setup. The sites restored reach back
+        # to their last read before the stop at their first read after it.
+        self._alarm_store = alarm_store(hass, entry.entry_id, self.alarm_memory)
         # Operations the service disabled for the account (503 ComplianceRelated): the
         # answer, and when to ask again. Asking every cycle would change nothing.
         self._disabled: dict[str, tuple[OperationDisabledError, datetime]] = {}
@@ -87,7 +91,8 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
 
     @override
     async def _async_setup(self) -> None:
-        """Fetch the topology before the first values."""
+        """Restore the alarm reads of before a restart, fetch the topology before the values."""
+        await self._alarm_store.async_restore()
         await self._async_refresh_topology()
         if self.site_ids and not self.topology:
             raise UpdateFailed(
@@ -189,8 +194,11 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
                     ),
                 ) from result
 
-    def _alarm_window(self, site_id: str) -> datetime | None:
-        """Where this cycle's alarm request starts; None to ask for the active ones only.
+    def _alarm_window(self, site_id: str) -> tuple[datetime | None, bool]:
+        """Where this cycle's alarm request starts (None: active only), and if active too.
+
+        The active ones are asked for too only by the first request after a restart, which
+        reaches back to the last read before it (see alarm_store.reach_back).
 
         Asking for every alarm activated since the previous poll (or since the oldest alarm
         still active, whichever is earlier) returns the active alarms *and* those raised and
@@ -202,12 +210,34 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         """
         last = self.alarm_memory.last_reads.get(site_id)
         if last is None:
-            return None
+            return None, False
+        reaching_back = self._alarm_store.reaching_back
+        if (logged := reaching_back.get(site_id)) is not None:
+            reaching_back[site_id] = True
+            return reach_back(self._site_name(site_id), last, log=not logged)
         start = last.polled - ALARM_WINDOW_MARGIN
         for alarm in last.alarms:
             if alarm.active:
                 start = min(start, alarm.activated_at)
-        return None if dt_util.utcnow() - start > MAX_ALARM_WINDOW else start
+        return (None if dt_util.utcnow() - start > MAX_ALARM_WINDOW else start), False
+
+    async def _list_alarms(
+        self, site_id: str, window: datetime | None, with_active: bool
+    ) -> list[Alarm]:
+        if window is None:
+            return await self.client.list_alarms(site_id)
+        since = self.client.list_alarms(site_id, AlarmStatus.ALL, start=window)
+        if not with_active:
+            return await since
+        answers = await asyncio.gather(
+            self.client.list_alarms(site_id), since, return_exceptions=True
+        )
+        merged: dict[str, Alarm] = {}
+        for answer in answers:
+            if isinstance(answer, BaseException):
+                raise answer
+            merged.update((alarm.id, alarm) for alarm in answer)
+        return list(merged.values())
 
     async def _unless_disabled[T](self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
         """Run `call`, unless the operation is disabled and not yet due to be asked again."""
@@ -218,17 +248,13 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         return await call()
 
     async def _fetch_site(self, site_id: str) -> SiteValues:
-        window = self._alarm_window(site_id)
+        window, with_active = self._alarm_window(site_id)
         polled = dt_util.utcnow()
         values, alarms = await asyncio.gather(
             self._unless_disabled("latest_values", lambda: self.client.get_latest_values(site_id)),
             self._unless_disabled(
                 "alarms",
-                lambda: (
-                    self.client.list_alarms(site_id)
-                    if window is None
-                    else self.client.list_alarms(site_id, AlarmStatus.ALL, start=window)
-                ),
+                lambda: self._list_alarms(site_id, window, with_active),
             ),
             return_exceptions=True,
         )
@@ -246,6 +272,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
             self._operation_disabled("alarms", None)
             received = tuple(alarms)
             self.alarm_memory.last_reads[site_id] = SiteAlarms(polled, received)
+            self._alarm_store.async_read(site_id)
         stamps = [value.timestamp for value in values]
         return SiteValues(
             {value.measurement_id: value for value in values},

@@ -24,6 +24,7 @@ from ..const import (
     DEFAULT_HISTORY_DAYS,
     DOMAIN,
 )
+from .alarm_store import async_remove_alarm_store
 from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
 from .data import asset_device_id, site_device_id
 
@@ -91,8 +92,9 @@ def async_start(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> None:
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EcoStruxureConfigEntry) -> None:
-    """Forget the entry's alarms and, with the recorder, its sites' statistics."""
+    """Forget the entry's alarms (stored ones too) and, with the recorder, its statistics."""
     forget_alarm_memory(hass, entry.entry_id)
+    await async_remove_alarm_store(hass, entry.entry_id)
     if "recorder" in hass.config.components:
         from .statistics import async_clear_site_statistics  # noqa: PLC0415 - see async_start
 

@@ -1,6 +1,6 @@
 """An event entity per site: one event each time an alarm is raised or cleared."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import override
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
@@ -90,6 +90,8 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
             for alarm_id, before in self._known.items():
                 if before.active and alarm_id not in received:
                     events.append((ALARM_CLEARED, before))  # gone from the active list
+            # In the order they happened: after a restart one answer may hold several.
+            events.sort(key=_when)
             self._known = received
             memory = self.coordinator.alarm_memory
             if (compared := memory.last_reads.get(self.site_id)) is not None:
@@ -106,6 +108,14 @@ class AlarmEvents(EcoStruxureEntity, EventEntity):
             and alarm.cleared_at is not None
             and alarm.cleared_at <= self._start
         )
+
+
+def _when(event: tuple[str, Alarm]) -> datetime:
+    """When the event happened; a clear seen only as gone from the list, after the others."""
+    event_type, alarm = event
+    if event_type == ALARM_RAISED:
+        return alarm.activated_at
+    return alarm.cleared_at or datetime.max.replace(tzinfo=UTC)
 
 
 def _events(coordinator: EcoStruxureCoordinator, topology: SiteTopology) -> list[EcoStruxureEntity]:
