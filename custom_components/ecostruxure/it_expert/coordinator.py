@@ -9,7 +9,8 @@ are applied idempotently: upsert by id, delete if present.
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -40,6 +41,7 @@ from ..const import (
 )
 from ..coordinator import DeviceSpec, TopologyCoordinator
 from .const import (
+    RESUME_MAX_AGE,
     UNDELIVERED_EVENTS_MAX,
     UNDELIVERED_EVENTS_MAX_AGE,
 )
@@ -53,6 +55,13 @@ from .data import (
     apply_snapshot,
     it_device_id,
 )
+from .storage import (
+    ALARM_SAVE_DELAY,
+    OFFSET_SAVE_DELAY,
+    ITExpertStorage,
+    StoredAlarms,
+    encode,
+)
 from .stream import MeasurementStream
 
 type ITExpertConfigEntry = ConfigEntry[ITExpertCoordinator]
@@ -64,9 +73,13 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
     config_entry: ITExpertConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: ITExpertConfigEntry, client: ITExpertClient
+        self,
+        hass: HomeAssistant,
+        entry: ITExpertConfigEntry,
+        client: ITExpertClient,
+        storage: ITExpertStorage,
     ) -> None:
-        """Prepare polling of the entry's organizations; nothing is fetched yet."""
+        """Prepare polling of the entry's organizations from what `storage` kept."""
         super().__init__(
             hass,
             LOGGER,
@@ -81,15 +94,107 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         # Each organization's alarms as last listed, kept across reloads of the entry: the
         # first cycle after one compares with them.
         self._alarm_memory: AlarmMemory[dict[str, ITAlarm]] = alarm_memory(hass, entry.entry_id)
+        # After a restart (no memory), the stored alarms and their offset: the first cycle
+        # reads the changes after it and fires what happened while stopped.
+        restored = self._restore_alarms(storage)
         self.organizations: dict[str, Organization] = {
             org_id: Organization(org_id, alarms=self._alarm_memory.last_reads.get(org_id, {}))
             for org_id in self.organization_ids
         }
+        for org_id, stored in restored.items():
+            org = self.organizations[org_id]
+            org.offsets[Resource.ALARMS] = stored.offset
+            org.listed_at[Resource.ALARMS] = stored.listed_at
+            org.read_at[Resource.ALARMS] = stored.read_at
+        self._storage = storage
+        self._stream_since: dict[str, datetime] = {}
         self.streams: dict[str, MeasurementStream] = {
-            org_id: MeasurementStream(hass, client, org_id) for org_id in self.organization_ids
+            org_id: MeasurementStream(
+                hass,
+                client,
+                org_id,
+                resume_from=self._resume_from(storage, org_id),
+                on_offset=partial(self._offset_moved, org_id),
+            )
+            for org_id in self.organization_ids
         }
+        self._stored_offsets = {o: s.resume_offset for o, s in self.streams.items()}
         self._events: dict[tuple[str, str], deque[AlarmEvent]] = {}
+        for org_id, device_id, event in storage.events:
+            if org_id in self.organizations:
+                self._events.setdefault(
+                    (org_id, device_id), deque(maxlen=UNDELIVERED_EVENTS_MAX)
+                ).append(event)
+        storage.bind(self._stored)
         self._unavailable: set[str] = set()  # logged as unavailable, not back yet
+
+    # --- what is stored across restarts ---------------------------------------------------
+
+    def _restore_alarms(self, storage: ITExpertStorage) -> dict[str, StoredAlarms]:
+        """Put the stored alarms of organizations the memory lacks into it; those taken."""
+        restored: dict[str, StoredAlarms] = {}
+        now = dt_util.utcnow()
+        for org_id in self.organization_ids:
+            stored = storage.alarms.get(org_id)
+            if stored is None or org_id in self._alarm_memory.last_reads:
+                continue  # never read, or reloaded: the memory is as new
+            if now - stored.read_at > UNDELIVERED_EVENTS_MAX_AGE:
+                # Events that old would be dropped undelivered anyway: start over.
+                LOGGER.info(
+                    "Alarms of organization %s last read %s: what changed since fires no event",
+                    org_id,
+                    stored.read_at.isoformat(),
+                )
+                continue
+            self._alarm_memory.last_reads[org_id] = stored.alarms
+            restored[org_id] = stored
+        return restored
+
+    @staticmethod
+    def _resume_from(storage: ITExpertStorage, org_id: str) -> str | None:
+        """The stored offset of the organization's stream, unless too old to replay from."""
+        stored = storage.streams.get(org_id)
+        if stored is None:
+            return None
+        if dt_util.utcnow() - stored.at > RESUME_MAX_AGE:
+            LOGGER.info(
+                "Readings of %s measured since %s are not replayed: more than %s ago",
+                org_id,
+                stored.at.isoformat(),
+                RESUME_MAX_AGE,
+            )
+            return None
+        return stored.offset
+
+    @callback
+    def _offset_moved(self, org_id: str) -> None:
+        offset = self.streams[org_id].resume_offset
+        if offset != self._stored_offsets[org_id]:
+            self._stored_offsets[org_id] = offset
+            self._stream_since[org_id] = dt_util.utcnow()
+            self._storage.schedule(OFFSET_SAVE_DELAY)
+
+    def _stored(self) -> dict[str, Any]:
+        """What the Store file holds, as of now."""
+        alarms = {
+            org.id: StoredAlarms(
+                alarms=org.alarms,
+                offset=org.offsets[Resource.ALARMS],
+                listed_at=org.listed_at[Resource.ALARMS],
+                read_at=org.read_at[Resource.ALARMS],
+            )
+            for org in self.organizations.values()
+            if org.id in self._alarm_memory.last_reads
+            and Resource.ALARMS in org.offsets
+            and Resource.ALARMS in org.listed_at
+            and Resource.ALARMS in org.read_at
+        }
+        events = [
+            (org_id, device_id, event)
+            for (org_id, device_id), queue in self._events.items()
+            for event in queue
+        ]
+        return encode(self._stored_offsets, self._stream_since, alarms, events)
 
     # --- streams --------------------------------------------------------------------------
 
@@ -135,7 +240,10 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
     def take_events(self, organization_id: str, device_id: str) -> list[AlarmEvent]:
         """The alarm events of a device not delivered yet; they are delivered once."""
         queue = self._events.pop((organization_id, device_id), None)
-        return list(queue) if queue else []
+        if not queue:
+            return []
+        self._storage.schedule(ALARM_SAVE_DELAY)  # delivered: not to fire again after a restart
+        return list(queue)
 
     def _queue_events(self, org: Organization, before: dict[str, ITAlarm]) -> None:
         now = dt_util.utcnow()
@@ -196,6 +304,7 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         )
         self.streams[org.id].set_known_sensors(org.sensors)
         before = dict(org.alarms)
+        offset = org.offsets.get(Resource.ALARMS)
         await self._sync_resource(
             org,
             Resource.ALARMS,
@@ -210,6 +319,9 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         else:
             # The first list: its active alarms were raised before anyone looked.
             self._alarm_memory.last_reads[org.id] = org.alarms
+        # The alarms read and their offset go together into the file, at once when they moved.
+        moved = org.offsets.get(Resource.ALARMS) != offset
+        self._storage.schedule(ALARM_SAVE_DELAY if moved else OFFSET_SAVE_DELAY)
 
     @override
     async def _async_update_data(self) -> ITExpertData:
