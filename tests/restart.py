@@ -116,21 +116,33 @@ class Restarts:
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, dump_states)
         await hass.async_stop()
 
-    async def start(self) -> HomeAssistant:
-        """Start a new instance from the storage, with the stored entries set up."""
-        hass = await self._stack.enter_async_context(_started())
+    async def start(
+        self, before_setup: Callable[[HomeAssistant], None] | None = None
+    ) -> HomeAssistant:
+        """Start a new instance from the storage, with the stored entries set up.
+
+        `before_setup` is called with the new instance before any entry is set up: to listen
+        to what the entries do from their first moment (events fired at setup).
+        """
+        hass = await self._stack.enter_async_context(_started(before_setup))
         self.instances.append(hass)
         self.count += 1
         return hass
 
-    async def restart(self, hass: HomeAssistant) -> HomeAssistant:
+    async def restart(
+        self,
+        hass: HomeAssistant,
+        before_setup: Callable[[HomeAssistant], None] | None = None,
+    ) -> HomeAssistant:
         """Stop `hass`, then start a new instance on its storage; the new one."""
         await self.stop(hass)
-        return await self.start()
+        return await self.start(before_setup)
 
 
 @asynccontextmanager
-async def _started() -> AsyncIterator[HomeAssistant]:
+async def _started(
+    before_setup: Callable[[HomeAssistant], None] | None,
+) -> AsyncIterator[HomeAssistant]:
     async with async_test_home_assistant(load_registries=False) as hass:
         frame.async_setup(hass)
         await translation.async_load_integrations(hass, {"homeassistant"})
@@ -147,6 +159,8 @@ async def _started() -> AsyncIterator[HomeAssistant]:
             await rs.async_load(hass)
         hass.data[bootstrap.DATA_REGISTRIES_LOADED] = None
         await hass.config_entries.async_initialize()
+        if before_setup is not None:
+            before_setup(hass)
         for domain in {entry.domain for entry in hass.config_entries.async_entries()}:
             await async_setup_component(hass, domain, {})
         await hass.async_block_till_done()

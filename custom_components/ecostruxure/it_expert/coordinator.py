@@ -41,7 +41,6 @@ from ..const import (
 )
 from ..coordinator import DeviceSpec, TopologyCoordinator
 from .const import (
-    RESUME_MAX_AGE,
     UNDELIVERED_EVENTS_MAX,
     UNDELIVERED_EVENTS_MAX_AGE,
 )
@@ -59,8 +58,10 @@ from .storage import (
     ALARM_SAVE_DELAY,
     OFFSET_SAVE_DELAY,
     ITExpertStorage,
-    StoredAlarms,
+    alarms_to_store,
     encode,
+    restore_alarms,
+    resume_offset,
 )
 from .stream import MeasurementStream
 
@@ -96,7 +97,7 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         self._alarm_memory: AlarmMemory[dict[str, ITAlarm]] = alarm_memory(hass, entry.entry_id)
         # After a restart (no memory), the stored alarms and their offset: the first cycle
         # reads the changes after it and fires what happened while stopped.
-        restored = self._restore_alarms(storage)
+        restored = restore_alarms(storage, self._alarm_memory, self.organization_ids)
         self.organizations: dict[str, Organization] = {
             org_id: Organization(org_id, alarms=self._alarm_memory.last_reads.get(org_id, {}))
             for org_id in self.organization_ids
@@ -113,7 +114,7 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
                 hass,
                 client,
                 org_id,
-                resume_from=self._resume_from(storage, org_id),
+                resume_from=resume_offset(storage, org_id),
                 on_offset=partial(self._offset_moved, org_id),
             )
             for org_id in self.organization_ids
@@ -130,42 +131,6 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
 
     # --- what is stored across restarts ---------------------------------------------------
 
-    def _restore_alarms(self, storage: ITExpertStorage) -> dict[str, StoredAlarms]:
-        """Put the stored alarms of organizations the memory lacks into it; those taken."""
-        restored: dict[str, StoredAlarms] = {}
-        now = dt_util.utcnow()
-        for org_id in self.organization_ids:
-            stored = storage.alarms.get(org_id)
-            if stored is None or org_id in self._alarm_memory.last_reads:
-                continue  # never read, or reloaded: the memory is as new
-            if now - stored.read_at > UNDELIVERED_EVENTS_MAX_AGE:
-                # Events that old would be dropped undelivered anyway: start over.
-                LOGGER.info(
-                    "Alarms of organization %s last read %s: what changed since fires no event",
-                    org_id,
-                    stored.read_at.isoformat(),
-                )
-                continue
-            self._alarm_memory.last_reads[org_id] = stored.alarms
-            restored[org_id] = stored
-        return restored
-
-    @staticmethod
-    def _resume_from(storage: ITExpertStorage, org_id: str) -> str | None:
-        """The stored offset of the organization's stream, unless too old to replay from."""
-        stored = storage.streams.get(org_id)
-        if stored is None:
-            return None
-        if dt_util.utcnow() - stored.at > RESUME_MAX_AGE:
-            LOGGER.info(
-                "Readings of %s measured since %s are not replayed: more than %s ago",
-                org_id,
-                stored.at.isoformat(),
-                RESUME_MAX_AGE,
-            )
-            return None
-        return stored.offset
-
     @callback
     def _offset_moved(self, org_id: str) -> None:
         offset = self.streams[org_id].resume_offset
@@ -176,24 +141,12 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
 
     def _stored(self) -> dict[str, Any]:
         """What the Store file holds, as of now."""
-        alarms = {
-            org.id: StoredAlarms(
-                alarms=org.alarms,
-                offset=org.offsets[Resource.ALARMS],
-                listed_at=org.listed_at[Resource.ALARMS],
-                read_at=org.read_at[Resource.ALARMS],
-            )
-            for org in self.organizations.values()
-            if org.id in self._alarm_memory.last_reads
-            and Resource.ALARMS in org.offsets
-            and Resource.ALARMS in org.listed_at
-            and Resource.ALARMS in org.read_at
-        }
         events = [
             (org_id, device_id, event)
             for (org_id, device_id), queue in self._events.items()
             for event in queue
         ]
+        alarms = alarms_to_store(self.organizations.values(), self._alarm_memory)
         return encode(self._stored_offsets, self._stream_since, alarms, events)
 
     # --- streams --------------------------------------------------------------------------

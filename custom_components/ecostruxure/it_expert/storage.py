@@ -6,7 +6,7 @@ meanwhile fires once); and the alarm events not delivered yet. Removing the entr
 the file; a reload keeps it.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, override
@@ -16,9 +16,11 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from ..alarm_memory import AlarmMemory
 from ..api.it_expert.models import ITAlarm
 from ..const import DOMAIN, LOGGER
-from .data import AlarmEvent
+from .const import RESUME_MAX_AGE, UNDELIVERED_EVENTS_MAX_AGE
+from .data import AlarmEvent, Organization, Resource
 
 STORAGE_VERSION = 1
 STORAGE_MINOR_VERSION = 1
@@ -133,6 +135,70 @@ class ITExpertStorage:
 async def async_remove_storage(hass: HomeAssistant, entry_id: str) -> None:
     """Delete the stored state of a removed entry."""
     await _ITExpertStore(hass, STORAGE_VERSION, storage_key(entry_id)).async_remove()
+
+
+def restore_alarms(
+    storage: ITExpertStorage,
+    memory: AlarmMemory[dict[str, ITAlarm]],
+    organization_ids: Iterable[str],
+) -> dict[str, StoredAlarms]:
+    """Put the stored alarms of organizations the memory lacks into it; those taken.
+
+    The memory is as new after a reload; after a restart it is empty and the stored reads
+    take its place: the first cycle compares with them.
+    """
+    restored: dict[str, StoredAlarms] = {}
+    now = dt_util.utcnow()
+    for org_id in organization_ids:
+        stored = storage.alarms.get(org_id)
+        if stored is None or org_id in memory.last_reads:
+            continue
+        if now - stored.read_at > UNDELIVERED_EVENTS_MAX_AGE:
+            # Events that old would be dropped undelivered anyway: start over.
+            LOGGER.info(
+                "Alarms of organization %s last read %s: what changed since fires no event",
+                org_id,
+                stored.read_at.isoformat(),
+            )
+            continue
+        memory.last_reads[org_id] = stored.alarms
+        restored[org_id] = stored
+    return restored
+
+
+def resume_offset(storage: ITExpertStorage, org_id: str) -> str | None:
+    """The stored offset of the organization's stream, unless too old to replay from."""
+    stored = storage.streams.get(org_id)
+    if stored is None:
+        return None
+    if dt_util.utcnow() - stored.at > RESUME_MAX_AGE:
+        LOGGER.info(
+            "Readings of %s measured since %s are not replayed: more than %s ago",
+            org_id,
+            stored.at.isoformat(),
+            RESUME_MAX_AGE,
+        )
+        return None
+    return stored.offset
+
+
+def alarms_to_store(
+    organizations: Iterable[Organization], memory: AlarmMemory[dict[str, ITAlarm]]
+) -> dict[str, StoredAlarms]:
+    """The alarms read of each organization read at least once, with their offset."""
+    return {
+        org.id: StoredAlarms(
+            alarms=org.alarms,
+            offset=org.offsets[Resource.ALARMS],
+            listed_at=org.listed_at[Resource.ALARMS],
+            read_at=org.read_at[Resource.ALARMS],
+        )
+        for org in organizations
+        if org.id in memory.last_reads
+        and Resource.ALARMS in org.offsets
+        and Resource.ALARMS in org.listed_at
+        and Resource.ALARMS in org.read_at
+    }
 
 
 def encode(
