@@ -79,7 +79,7 @@ class ITExpertStorage:
         self.streams: dict[str, StoredStream] = {}
         self.alarms: dict[str, StoredAlarms] = {}
         self.events: list[tuple[str, str, AlarmEvent]] = []
-        self._data_func: Callable[[], Json] | None = None
+        self._data_func: Callable[[], Json] = dict  # nothing to write until bound
         self._due: float | None = None  # loop time of the write scheduled
         self._closed = False  # unloaded: a late write would bring a removed file back
 
@@ -113,7 +113,7 @@ class ITExpertStorage:
     @callback
     def schedule(self, delay: float) -> None:
         """Write within `delay` seconds (or at stop); a write due sooner is kept."""
-        if self._data_func is None or self._closed:
+        if self._closed:
             return
         when = self._hass.loop.time() + delay
         if self._due is not None and self._due <= when:
@@ -124,12 +124,12 @@ class ITExpertStorage:
     async def async_flush(self) -> None:
         """Write now what is scheduled (the entry unloads: a reload reads it); no more after."""
         self._closed = True
-        if self._due is not None and self._data_func is not None:
+        if self._due is not None:
             await self._store.async_save(self._data())
 
     def _data(self) -> Json:
         self._due = None
-        return self._data_func() if self._data_func is not None else {}
+        return self._data_func()
 
 
 async def async_remove_storage(hass: HomeAssistant, entry_id: str) -> None:
@@ -290,12 +290,9 @@ def _read_stream(raw: object) -> StoredStream | None:
 def _read_alarms(raw: object) -> StoredAlarms | None:
     if not isinstance(raw, dict):
         return None
-    offset = raw.get("offset")
+    offset, items = raw.get("offset"), raw.get("items")
     listed_at, read_at = _time(raw.get("listed_at")), _time(raw.get("read_at"))
-    items = raw.get("items")
-    if not isinstance(offset, int) or listed_at is None or read_at is None:
-        return None
-    if not isinstance(items, list):
+    if not isinstance(offset, int) or not isinstance(items, list) or not listed_at or not read_at:
         return None
     alarms = [a for a in map(_read_alarm, items) if a is not None]
     if len(alarms) != len(items):
@@ -310,8 +307,7 @@ def _read_event(raw: object) -> tuple[str, str, AlarmEvent] | None:
         return None
     org_id, device_id, event_type = raw.get("organization"), raw.get("device"), raw.get("type")
     seen, alarm = _time(raw.get("seen")), _read_alarm(raw.get("alarm"))
-    if not (isinstance(org_id, str) and isinstance(device_id, str) and isinstance(event_type, str)):
+    texts = (org_id, device_id, event_type)
+    if not all(isinstance(t, str) for t in texts) or seen is None or alarm is None:
         return None
-    if seen is None or alarm is None:
-        return None
-    return org_id, device_id, AlarmEvent(event_type, alarm, seen)
+    return str(org_id), str(device_id), AlarmEvent(str(event_type), alarm, seen)

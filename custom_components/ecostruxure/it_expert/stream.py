@@ -23,10 +23,6 @@ from ..const import LOGGER
 from . import const
 
 
-def _nothing() -> None:
-    return None
-
-
 class MeasurementStream:
     """Latest reading of every sensor of one organization, from its live stream."""
 
@@ -62,7 +58,7 @@ class MeasurementStream:
             ),
             now=dt_util.utcnow,
             resume_from=resume_from,
-            on_offset=on_offset or _nothing,
+            on_offset=on_offset or (lambda: None),
         )
         # Readings of the sensors the inventory lists; those of others, which may arrive
         # before the inventory lists them (or never: the service chooses), wait in a

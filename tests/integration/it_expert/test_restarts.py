@@ -4,6 +4,7 @@ Readings measured while stopped are replayed from the stored offset; alarm chang
 stopped, and events pending at stop, fire once after it; nothing fires or shows twice.
 """
 
+import asyncio
 from collections.abc import Callable
 import copy
 from datetime import timedelta
@@ -258,8 +259,14 @@ async def test_reload_keeps_the_stored_state_and_removal_deletes_it(
     await hass.async_block_till_done()
     # Written at unload, read back by the new setup: the reload's gap is replayed.
     assert hass_storage[key]["data"]["organizations"][org.id]["stream"]["offset"]
+    # A cycle still running when the entry goes brings no file back when it ends.
+    simulator_server.simulator.faults.add(latency=0.5, path="alarm", count=1)
+    cycle = hass.async_create_task(coordinator_of(it_loaded).async_refresh())
+    await asyncio.sleep(0.1)
     assert await hass.config_entries.async_remove(it_loaded.entry_id)
     await hass.async_block_till_done()
+    await cycle
+    assert cycle.done()
     assert key not in hass_storage
 
 
@@ -275,10 +282,30 @@ async def test_reload_keeps_the_stored_state_and_removal_deletes_it(
                 "key": "k",
                 "data": {
                     "organizations": {
-                        "ORG": {"stream": {"offset": 3}, "alarms": {"offset": "x"}},
+                        "ORG": {
+                            "stream": {"offset": 3},
+                            # A partial list would fire raises for alarms long known.
+                            "alarms": {
+                                "offset": 1,
+                                "listed_at": "2026-01-01T00:00:00+00:00",
+                                "read_at": "2026-01-01T00:00:00+00:00",
+                                "items": [{"id": "a"}, 5],
+                            },
+                        },
                         "OTHER": [],
+                        "THIRD": {"stream": 5, "alarms": {"offset": "x"}},
                     },
-                    "events": [{"organization": "ORG"}, 5],
+                    "events": [
+                        {"organization": "ORG"},
+                        5,
+                        {  # of an organization the entry no longer holds
+                            "organization": "elsewhere",
+                            "device": "d",
+                            "type": "alarm_raised",
+                            "seen": "2026-01-01T00:00:00+00:00",
+                            "alarm": {"id": "a"},
+                        },
+                    ],
                 },
             },
             "",
@@ -315,3 +342,95 @@ async def test_a_store_of_another_version_or_damaged_starts_over(
     written = hass_storage[storage_key(it_entry.entry_id)]
     assert (written["version"], written["minor_version"]) == (1, 1)
     assert written["data"]["organizations"][org.id]["stream"]["offset"] == stream.resume_offset
+
+
+def _stored_file(organization_id: str, content: dict[str, Any]) -> dict[str, Any]:
+    """A Store file of the current version holding `content` for one organization."""
+    return {
+        "version": 1,
+        "minor_version": 1,
+        "key": "k",
+        "data": {"organizations": {organization_id: content}, "events": []},
+    }
+
+
+@pytest.mark.parametrize(
+    ("age", "offset", "fault", "logged"),
+    [
+        (timedelta(hours=7), None, None, "more than 6:00:00 ago"),
+        (timedelta(0), "not-an-offset", None, "the service refused its offsets (expired)"),
+        (timedelta(0), None, 429, "the service refused it (rate limit)"),
+        (timedelta(0), None, 503, "it kept breaking off"),
+    ],
+    ids=["too_old", "expired", "rate_limited", "breaking_off"],
+)
+async def test_a_stored_offset_that_cannot_be_replayed_is_said_once_and_values_go_on(
+    hass: HomeAssistant,
+    it_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    age: timedelta,
+    offset: str | None,
+    fault: int | None,
+    logged: str,
+) -> None:
+    it = simulator_server.simulator.it_expert
+    org = org_of(simulator_server)
+    load = sensor_of(device_of(org, "UPS"), "LOAD")
+    stored_offset = offset or it.offset_of(org.id, it.emit_measurement(load.id, 5.0))
+    if fault is not None:
+        simulator_server.simulator.faults.add(status=fault, path="measurements/replay$", count=3)
+    at = (dt_util.utcnow() - age).isoformat()
+    hass_storage[storage_key(it_entry.entry_id)] = _stored_file(
+        org.id, {"stream": {"offset": stored_offset, "at": at}}
+    )
+    it_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(it_entry.entry_id)
+    await hass.async_block_till_done()
+    stream = coordinator_of(it_entry).streams[org.id]
+    await _live_reading(hass, simulator_server, load)
+    await wait_for(lambda: logged in caplog.text)
+    it.emit_measurement(load.id, 42.0)
+    await wait_for(lambda: load.id in stream.readings and stream.readings[load.id].value == 42.0)
+    assert caplog.text.count("not replayed") == 1
+    assert stream.counters["replays_completed"] == 0
+
+
+@pytest.mark.parametrize(
+    ("read_ago", "fires"), [(timedelta(hours=1), True), (timedelta(days=2), False)]
+)
+async def test_alarm_changes_are_fired_after_a_stop_of_a_day_at_most(
+    hass: HomeAssistant,
+    it_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    read_ago: timedelta,
+    fires: bool,
+) -> None:
+    it = simulator_server.simulator.it_expert
+    org = org_of(simulator_server)
+    ups = device_of(org, "UPS")
+    read_at = (dt_util.utcnow() - read_ago).isoformat()
+    # Listed two days ago (the first cycle lists again), active at the last read before the
+    # stop, and since aged out of the service's list: it was cleared meanwhile.
+    listed_at = (dt_util.utcnow() - timedelta(days=2)).isoformat()
+    gone = {"id": "gone", "device_id": ups.id, "severity": "WARNING", "activated": listed_at}
+    offset = it.state(org.id).alarm_log.offset
+    hass_storage[storage_key(it_entry.entry_id)] = _stored_file(
+        org.id,
+        {"alarms": {"offset": offset, "listed_at": listed_at, "read_at": read_at, "items": [gone]}},
+    )
+    fired, listen = _alarm_events(f"{org.id}-{ups.id}-alarms")
+    listen(hass)
+    it_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(it_entry.entry_id)
+    await hass.async_block_till_done()
+    if fires:
+        await wait_for(lambda: fired == [("alarm_cleared", "gone")])
+    else:
+        await coordinator_of(it_entry).async_refresh()
+        await hass.async_block_till_done()
+        assert fired == []
+        assert "fires no event" in caplog.text

@@ -211,7 +211,6 @@ class LiveMeasurements:
 
     def _start_replay(self, from_offset: str, to_offset: str) -> None:
         if self._replay_paused_until is not None and self._now() < self._replay_paused_until:
-            self._lost("replays are paused after a refusal")
             return
         if self.replay_running:
             return  # one at a time: the service's replay limit is low
