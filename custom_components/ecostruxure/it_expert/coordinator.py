@@ -108,7 +108,8 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
             org.listed_at[Resource.ALARMS] = stored.listed_at
             org.read_at[Resource.ALARMS] = stored.read_at
         self._storage = storage
-        self._stream_since: dict[str, datetime] = {}
+        # Since when each stored offset is the one: a restored one keeps its age.
+        self._stream_since: dict[str, datetime] = {o: s.at for o, s in storage.streams.items()}
         self.streams: dict[str, MeasurementStream] = {
             org_id: MeasurementStream(
                 hass,

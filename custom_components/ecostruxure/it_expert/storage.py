@@ -211,10 +211,9 @@ def encode(
     organizations: Json = {}
     for org_id, offset in streams.items():
         if offset is not None:
-            since = stream_since.get(org_id) or dt_util.utcnow()
             organizations.setdefault(org_id, {})["stream"] = {
                 "offset": offset,
-                "at": since.isoformat(),
+                "at": stream_since[org_id].isoformat(),
             }
     for org_id, stored in alarms.items():
         organizations.setdefault(org_id, {})["alarms"] = {

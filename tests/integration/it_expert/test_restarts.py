@@ -434,3 +434,29 @@ async def test_alarm_changes_are_fired_after_a_stop_of_a_day_at_most(
         await hass.async_block_till_done()
         assert fired == []
         assert "fires no event" in caplog.text
+
+
+async def test_a_stored_offset_not_replayed_yet_keeps_its_age_across_restarts(
+    hass: HomeAssistant,
+    it_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    hass_storage: dict[str, Any],
+) -> None:
+    it = simulator_server.simulator.it_expert
+    org = org_of(simulator_server)
+    load = sensor_of(device_of(org, "UPS"), "LOAD")
+    offset = it.offset_of(org.id, it.emit_measurement(load.id, 5.0))
+    at = (dt_util.utcnow() - timedelta(hours=5)).isoformat()
+    key = storage_key(it_entry.entry_id)
+    hass_storage[key] = _stored_file(org.id, {"stream": {"offset": offset, "at": at}})
+    # The stream stays refused: the offset is never replayed from in this run.
+    simulator_server.simulator.faults.add(status=429, retry_after="3600", path="measurements/live$")
+    it_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(it_entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(it_entry.entry_id)  # writes the file
+    # Still 5 hours old, not made young by being written again: a later restart gives up.
+    assert hass_storage[key]["data"]["organizations"][org.id]["stream"] == {
+        "offset": offset,
+        "at": at,
+    }
