@@ -460,3 +460,37 @@ async def test_a_stored_offset_not_replayed_yet_keeps_its_age_across_restarts(
         "offset": offset,
         "at": at,
     }
+
+
+async def test_a_stop_during_the_replay_resumes_it_at_the_next_start(
+    hass: HomeAssistant,
+    it_loaded: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    hass_storage: dict[str, Any],
+) -> None:
+    it = simulator_server.simulator.it_expert
+    org = org_of(simulator_server)
+    ups = device_of(org, "UPS")
+    load = sensor_of(ups, "LOAD")
+    load_entity = entity_id(entity_registry, "sensor", f"{org.id}-{ups.id}-sensor-{load.id}")
+    key = storage_key(it_loaded.entry_id)
+    it.emit_measurement(load.id, 10.0)
+    await wait_for(lambda: _state(hass, load_entity) == "10.0")
+    async with Restarts() as restarts:
+        await restarts.stop(hass)
+        before = hass_storage[key]["data"]["organizations"][org.id]["stream"]["offset"]
+        it.clock.advance(timedelta(seconds=1))
+        it.emit_measurement(load.id, 20.0)
+        # The replay answers slowly: Home Assistant stops again before it arrives.
+        simulator_server.simulator.faults.add(latency=30, path="measurements/replay$", count=1)
+        second = await restarts.start()
+        await _live_reading(second, simulator_server, load)
+        stream = second.config_entries.async_entries("ecostruxure")[0].runtime_data.streams[org.id]
+        await wait_for(lambda: stream.live.replay_running)
+        await restarts.stop(second)
+        # Not the live offset: the readings of the gap were not applied yet.
+        assert hass_storage[key]["data"]["organizations"][org.id]["stream"]["offset"] == before
+        third = await restarts.start()
+        await _live_reading(third, simulator_server, load)
+        await wait_for(lambda: _state(third, load_entity) == "20.0")
