@@ -10,8 +10,8 @@ mock storage (`hass_storage`, a dict of the JSON each `Store` would write). A re
   config entries are saved only when they change), so that the storage holds what a real
   Home Assistant would have on disk;
 - starts a second instance whose config entries, device, entity and issue registries and
-  restore state all come from that storage, then sets up the integrations of those entries,
-  as at boot.
+  restore state all come from that storage, then sets up the integrations of those entries
+  and starts (start and started events), as at boot.
 
 Use:
 
@@ -143,7 +143,11 @@ class Restarts:
 async def _started(
     before_setup: Callable[[HomeAssistant], None] | None,
 ) -> AsyncIterator[HomeAssistant]:
-    async with async_test_home_assistant(load_registries=False) as hass:
+    # Not running while the registries load and the entries are set up, then started: as at
+    # boot (the registries' handlers of the start and the stop are those of a real start).
+    async with async_test_home_assistant(
+        load_registries=False, initial_state=CoreState.not_running
+    ) as hass:
         frame.async_setup(hass)
         await translation.async_load_integrations(hass, {"homeassistant"})
         # As the plugin's enable_custom_integrations fixture does.
@@ -163,6 +167,8 @@ async def _started(
             before_setup(hass)
         for domain in {entry.domain for entry in hass.config_entries.async_entries()}:
             await async_setup_component(hass, domain, {})
+        await hass.async_block_till_done()
+        await hass.async_start()
         await hass.async_block_till_done()
         yield hass
 
