@@ -10,6 +10,7 @@ import copy
 from datetime import timedelta
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
@@ -494,3 +495,30 @@ async def test_a_stop_during_the_replay_resumes_it_at_the_next_start(
         third = await restarts.start()
         await _live_reading(third, simulator_server, load)
         await wait_for(lambda: _state(third, load_entity) == "20.0")
+
+
+async def test_alarm_changes_while_stopped_fire_once_after_a_setup_retried_at_start(
+    hass: HomeAssistant,
+    it_loaded: MockConfigEntry,
+    simulator_server: SimulatorServer,
+) -> None:
+    it = simulator_server.simulator.it_expert
+    org = org_of(simulator_server)
+    ups = device_of(org, "UPS")
+    async with Restarts() as restarts:
+        await restarts.stop(hass)
+        fan = it.raise_alarm(org.id, ups.id, label="Fan failure")
+        # The service is down at start: the setup is retried, then succeeds.
+        simulator_server.simulator.faults.add(status=503, path="organizations$")
+        fired, listen = _alarm_events(f"{org.id}-{ups.id}-alarms")
+        second = await restarts.start(listen)
+        entry = second.config_entries.async_get_entry(it_loaded.entry_id)
+        assert entry is not None
+        await wait_for(lambda: entry.state is ConfigEntryState.SETUP_RETRY)
+        simulator_server.simulator.faults.clear()
+        assert await second.config_entries.async_reload(entry.entry_id)
+        await wait_for(lambda: fired == [("alarm_raised", fan)])
+        third = await restarts.restart(second, listen)
+        await third.config_entries.async_entries("ecostruxure")[0].runtime_data.async_refresh()
+        await third.async_block_till_done()
+        assert fired == [("alarm_raised", fan)]
