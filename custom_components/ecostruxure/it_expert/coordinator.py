@@ -57,6 +57,7 @@ from .data import (
 from .storage import (
     ALARM_SAVE_DELAY,
     OFFSET_SAVE_DELAY,
+    READ_SAVE_DELAY,
     ITExpertStorage,
     alarms_to_store,
     encode,
@@ -275,7 +276,7 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
             self._alarm_memory.last_reads[org.id] = org.alarms
         # The alarms read and their offset go together into the file, at once when they moved.
         moved = org.offsets.get(Resource.ALARMS) != offset
-        self._storage.schedule(ALARM_SAVE_DELAY if moved else OFFSET_SAVE_DELAY)
+        self._storage.schedule(ALARM_SAVE_DELAY if moved else READ_SAVE_DELAY)
 
     @override
     async def _async_update_data(self) -> ITExpertData:

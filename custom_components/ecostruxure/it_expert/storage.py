@@ -29,6 +29,8 @@ STORAGE_MINOR_VERSION = 1
 OFFSET_SAVE_DELAY = 30.0
 # Alarm reads and events are rare and a lost write could fire an event twice: written at once.
 ALARM_SAVE_DELAY = 0.0
+# A cycle that changed no alarm moves only their read time: not a write per cycle.
+READ_SAVE_DELAY = 900.0
 
 type Json = dict[str, Any]
 

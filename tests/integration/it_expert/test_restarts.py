@@ -522,3 +522,26 @@ async def test_alarm_changes_while_stopped_fire_once_after_a_setup_retried_at_st
         await third.config_entries.async_entries("ecostruxure")[0].runtime_data.async_refresh()
         await third.async_block_till_done()
         assert fired == [("alarm_raised", fan)]
+
+
+async def test_an_alarm_change_is_written_at_once_and_a_quiet_cycle_not(
+    hass: HomeAssistant,
+    it_loaded: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    hass_storage: dict[str, Any],
+) -> None:
+    it = simulator_server.simulator.it_expert
+    org = org_of(simulator_server)
+    coordinator = coordinator_of(it_loaded)
+    key = storage_key(it_loaded.entry_id)
+    await wait_for(lambda: key in hass_storage)  # the first read, written at once
+    del hass_storage[key]
+    for _ in range(3):
+        await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+    alarm = it.raise_alarm(org.id, device_of(org, "UPS").id, label="Overload")
+    await coordinator.async_refresh()
+    await wait_for(lambda: key in hass_storage)
+    items = hass_storage[key]["data"]["organizations"][org.id]["alarms"]["items"]
+    assert alarm in [a["id"] for a in items]
