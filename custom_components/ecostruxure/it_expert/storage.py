@@ -243,7 +243,9 @@ def encode(
 
 
 def _time(value: object) -> datetime | None:
-    return dt_util.parse_datetime(value) if isinstance(value, str) else None
+    """An aware time (a naive one, edited by hand, could not be compared with the clock)."""
+    parsed = dt_util.parse_datetime(value) if isinstance(value, str) else None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
 
 
 def _alarm_json(alarm: ITAlarm) -> Json:

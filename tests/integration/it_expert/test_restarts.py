@@ -284,7 +284,8 @@ async def test_reload_keeps_the_stored_state_and_removal_deletes_it(
                 "data": {
                     "organizations": {
                         "ORG": {
-                            "stream": {"offset": 3},
+                            # A time without a zone (edited by hand): not comparable.
+                            "stream": {"offset": "o", "at": "2026-01-01T00:00:00"},
                             # A partial list would fire raises for alarms long known.
                             "alarms": {
                                 "offset": 1,
@@ -295,6 +296,7 @@ async def test_reload_keeps_the_stored_state_and_removal_deletes_it(
                         },
                         "OTHER": [],
                         "THIRD": {"stream": 5, "alarms": {"offset": "x"}},
+                        "FOURTH": {"stream": {"offset": 3}},
                     },
                     "events": [
                         {"organization": "ORG"},
