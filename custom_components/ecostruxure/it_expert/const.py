@@ -31,6 +31,10 @@ STREAM_UNKNOWN_READINGS_MAX: Final = 1000
 # Replays are rate limited by the service: after a refusal none is asked for this long.
 REPLAY_PAUSE_AFTER_REFUSAL: Final = timedelta(hours=1)
 REPLAY_ATTEMPTS: Final = 3
+# After a restart, the readings measured while stopped are replayed from the offset stored,
+# if it is younger than this: replays are meant for short gaps, and the service refuses a
+# whole day's (its retention of measurements is not published).
+RESUME_MAX_AGE: Final = timedelta(hours=6)
 
 # How the web app presents severities: OK and INFO are informational, WARNING a warning,
 # everything else (and a severity this version does not know) critical.

@@ -9,7 +9,8 @@ are applied idempotently: upsert by id, delete if present.
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -53,6 +54,16 @@ from .data import (
     apply_snapshot,
     it_device_id,
 )
+from .storage import (
+    ALARM_SAVE_DELAY,
+    OFFSET_SAVE_DELAY,
+    READ_SAVE_DELAY,
+    ITExpertStorage,
+    alarms_to_store,
+    encode,
+    restore_alarms,
+    resume_offset,
+)
 from .stream import MeasurementStream
 
 type ITExpertConfigEntry = ConfigEntry[ITExpertCoordinator]
@@ -64,9 +75,13 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
     config_entry: ITExpertConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: ITExpertConfigEntry, client: ITExpertClient
+        self,
+        hass: HomeAssistant,
+        entry: ITExpertConfigEntry,
+        client: ITExpertClient,
+        storage: ITExpertStorage,
     ) -> None:
-        """Prepare polling of the entry's organizations; nothing is fetched yet."""
+        """Prepare polling of the entry's organizations from what `storage` kept."""
         super().__init__(
             hass,
             LOGGER,
@@ -81,15 +96,60 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         # Each organization's alarms as last listed, kept across reloads of the entry: the
         # first cycle after one compares with them.
         self._alarm_memory: AlarmMemory[dict[str, ITAlarm]] = alarm_memory(hass, entry.entry_id)
+        # After a restart (no memory), the stored alarms and their offset: the first cycle
+        # reads the changes after it and fires what happened while stopped.
+        restored = restore_alarms(storage, self._alarm_memory, self.organization_ids)
         self.organizations: dict[str, Organization] = {
             org_id: Organization(org_id, alarms=self._alarm_memory.last_reads.get(org_id, {}))
             for org_id in self.organization_ids
         }
+        for org_id, stored in restored.items():
+            org = self.organizations[org_id]
+            org.offsets[Resource.ALARMS] = stored.offset
+            org.listed_at[Resource.ALARMS] = stored.listed_at
+            org.read_at[Resource.ALARMS] = stored.read_at
+        self._storage = storage
+        # Since when each stored offset is the one: a restored one keeps its age.
+        self._stream_since: dict[str, datetime] = {o: s.at for o, s in storage.streams.items()}
         self.streams: dict[str, MeasurementStream] = {
-            org_id: MeasurementStream(hass, client, org_id) for org_id in self.organization_ids
+            org_id: MeasurementStream(
+                hass,
+                client,
+                org_id,
+                resume_from=resume_offset(storage, org_id),
+                on_offset=partial(self._offset_moved, org_id),
+            )
+            for org_id in self.organization_ids
         }
+        self._stored_offsets = {o: s.resume_offset for o, s in self.streams.items()}
         self._events: dict[tuple[str, str], deque[AlarmEvent]] = {}
+        for org_id, device_id, event in storage.events:
+            if org_id in self.organizations:
+                self._events.setdefault(
+                    (org_id, device_id), deque(maxlen=UNDELIVERED_EVENTS_MAX)
+                ).append(event)
+        storage.bind(self._stored)
         self._unavailable: set[str] = set()  # logged as unavailable, not back yet
+
+    # --- what is stored across restarts ---------------------------------------------------
+
+    @callback
+    def _offset_moved(self, org_id: str) -> None:
+        offset = self.streams[org_id].resume_offset
+        if offset != self._stored_offsets[org_id]:
+            self._stored_offsets[org_id] = offset
+            self._stream_since[org_id] = dt_util.utcnow()
+            self._storage.schedule(OFFSET_SAVE_DELAY)
+
+    def _stored(self) -> dict[str, Any]:
+        """What the Store file holds, as of now."""
+        events = [
+            (org_id, device_id, event)
+            for (org_id, device_id), queue in self._events.items()
+            for event in queue
+        ]
+        alarms = alarms_to_store(self.organizations.values(), self._alarm_memory)
+        return encode(self._stored_offsets, self._stream_since, alarms, events)
 
     # --- streams --------------------------------------------------------------------------
 
@@ -135,7 +195,10 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
     def take_events(self, organization_id: str, device_id: str) -> list[AlarmEvent]:
         """The alarm events of a device not delivered yet; they are delivered once."""
         queue = self._events.pop((organization_id, device_id), None)
-        return list(queue) if queue else []
+        if not queue:
+            return []
+        self._storage.schedule(ALARM_SAVE_DELAY)  # delivered: not to fire again after a restart
+        return list(queue)
 
     def _queue_events(self, org: Organization, before: dict[str, ITAlarm]) -> None:
         now = dt_util.utcnow()
@@ -196,6 +259,7 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         )
         self.streams[org.id].set_known_sensors(org.sensors)
         before = dict(org.alarms)
+        offset = org.offsets.get(Resource.ALARMS)
         await self._sync_resource(
             org,
             Resource.ALARMS,
@@ -210,6 +274,9 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         else:
             # The first list: its active alarms were raised before anyone looked.
             self._alarm_memory.last_reads[org.id] = org.alarms
+        # The alarms read and their offset go together into the file, at once when they moved.
+        moved = org.offsets.get(Resource.ALARMS) != offset
+        self._storage.schedule(ALARM_SAVE_DELAY if moved else READ_SAVE_DELAY)
 
     @override
     async def _async_update_data(self) -> ITExpertData:

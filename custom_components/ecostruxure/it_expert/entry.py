@@ -13,6 +13,7 @@ from ..api.urls import normalize_base_url
 from ..const import CONF_API_KEY, CONF_BASE_URL, CONF_ORGANIZATIONS, IT_UNIQUE_ID
 from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
 from .data import it_device_id
+from .storage import ITExpertStorage, async_remove_storage
 
 
 def it_expert_client_for(hass: HomeAssistant, data: Mapping[str, Any]) -> ITExpertClient:
@@ -33,8 +34,11 @@ def anchors(entry: ITExpertConfigEntry) -> list[str]:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ITExpertConfigEntry) -> None:
-    """Sync the organizations once."""
-    coordinator = ITExpertCoordinator(hass, entry, it_expert_client_for(hass, entry.data))
+    """Sync the organizations once, going on from what was stored before a restart."""
+    storage = ITExpertStorage(hass, entry.entry_id)
+    await storage.async_load()
+    coordinator = ITExpertCoordinator(hass, entry, it_expert_client_for(hass, entry.data), storage)
+    entry.async_on_unload(storage.async_flush)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
 
@@ -46,8 +50,9 @@ def async_start(hass: HomeAssistant, entry: ITExpertConfigEntry) -> None:
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ITExpertConfigEntry) -> None:
-    """Forget the entry's alarms."""
+    """Forget the entry's alarms, and delete what it stored."""
     forget_alarm_memory(hass, entry.entry_id)
+    await async_remove_storage(hass, entry.entry_id)
 
 
 def device_removable(entry: ITExpertConfigEntry, device: dr.AnyDeviceEntry) -> bool:

@@ -26,8 +26,20 @@ from . import const
 class MeasurementStream:
     """Latest reading of every sensor of one organization, from its live stream."""
 
-    def __init__(self, hass: HomeAssistant, client: ITExpertClient, organization_id: str) -> None:
-        """Prepare the stream; `run` opens it."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        client: ITExpertClient,
+        organization_id: str,
+        *,
+        resume_from: str | None = None,
+        on_offset: CALLBACK_TYPE | None = None,
+    ) -> None:
+        """Prepare the stream; `run` opens it.
+
+        `resume_from`: the offset stored before a restart (replayed from); `on_offset` is
+        called when `resume_offset` may have moved (to store it).
+        """
         self._hass = hass
         self.organization_id = organization_id
         self.live = LiveMeasurements(
@@ -45,6 +57,8 @@ class MeasurementStream:
                 replay_pause=const.REPLAY_PAUSE_AFTER_REFUSAL,
             ),
             now=dt_util.utcnow,
+            resume_from=resume_from,
+            on_offset=on_offset or (lambda: None),
         )
         # Readings of the sensors the inventory lists; those of others, which may arrive
         # before the inventory lists them (or never: the service chooses), wait in a
@@ -85,6 +99,11 @@ class MeasurementStream:
             "replays_completed": live["replays_completed"],
             "replays_refused": live["replays_refused"],
         }
+
+    @property
+    def resume_offset(self) -> str | None:
+        """The offset to store: after a restart, the readings after it are replayed."""
+        return self.live.resume_offset
 
     @property
     def fresh(self) -> bool:

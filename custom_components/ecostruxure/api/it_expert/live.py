@@ -61,22 +61,33 @@ class LiveMeasurements:
         on_reading: Callable[[SensorReading], None],
         on_connected: Callable[[], None] = _nothing,
         on_disconnected: Callable[[], None] = _nothing,
+        on_offset: Callable[[], None] = _nothing,
         timings: LiveTimings | None = None,
         now: Callable[[], datetime] = _utcnow,
+        resume_from: str | None = None,
     ) -> None:
-        """Prepare the stream; `run` opens it once `set_allowed(True)` lets it."""
+        """Prepare the stream; `run` opens it once `set_allowed(True)` lets it.
+
+        `resume_from`: the offset a previous run stored (see `resume_offset`); what came
+        after it is replayed once the live stream gives its first offset.
+        `on_offset` is called whenever `resume_offset` may have moved.
+        """
         self._client = client
         self.organization_id = organization_id
         self._on_reading = on_reading
         self._on_connected = on_connected
         self._on_disconnected = on_disconnected
+        self._on_offset = on_offset
         self._timings = timings or LiveTimings()
         self._now = now
         self.connected = False
         self._allowed = asyncio.Event()
         # Replay bookkeeping: the last offset seen, and the gap a reconnect left open.
-        self._last_offset: str | None = None
-        self._gap_from: str | None = None
+        # A stored offset is a gap like any other: from it to the first live offset.
+        self._last_offset: str | None = resume_from
+        self._gap_from: str | None = resume_from
+        self._resume_from = resume_from
+        self._replay_from: str | None = None  # the replay's progress
         self._replay: asyncio.Task[None] | None = None
         self._live: asyncio.Task[float | None] | None = None
         self._replay_paused_until: datetime | None = None
@@ -93,6 +104,19 @@ class LiveMeasurements:
     def replay_running(self) -> bool:
         """Whether a replay is being read."""
         return self._replay is not None and not self._replay.done()
+
+    @property
+    def resume_offset(self) -> str | None:
+        """The offset to resume from after a restart: every reading after it may be unread.
+
+        The start of a gap not replayed yet, else the progress of the running replay, else
+        the last offset of the live stream. A replay cancelled (by a stop) keeps its progress.
+        """
+        if self._gap_from is not None:
+            return self._gap_from
+        if self._replay_from is not None:
+            return self._replay_from
+        return self._last_offset
 
     def set_allowed(self, allowed: bool) -> None:
         """Let the stream connect, or keep it closed (consent revoked, key refused)."""
@@ -183,6 +207,7 @@ class LiveMeasurements:
         self._last_offset = offset
         if gap_from is not None and gap_from != offset:
             self._start_replay(gap_from, offset)
+        self._on_offset()
 
     def _start_replay(self, from_offset: str, to_offset: str) -> None:
         if self._replay_paused_until is not None and self._now() < self._replay_paused_until:
@@ -190,6 +215,7 @@ class LiveMeasurements:
         if self.replay_running:
             return  # one at a time: the service's replay limit is low
         self.counters["replays"] += 1
+        self._replay_from = from_offset
         self._replay = asyncio.create_task(
             self.replay(from_offset, to_offset), name=f"replay {self.organization_id}"
         )
@@ -208,18 +234,41 @@ class LiveMeasurements:
                 ) as readings:
                     async for reading in readings:
                         if reading.offset is not None:
-                            from_offset = reading.offset
+                            from_offset = self._replay_from = reading.offset
+                            self._on_offset()
                         self._on_reading(reading)
             except StreamRateLimitedError, RateLimitedError:
                 self.counters["replays_refused"] += 1
                 self._replay_paused_until = self._now() + self._timings.replay_pause
                 _LOGGER.debug("Replay for %s refused by the rate limit", self.organization_id)
-                return
+                self._lost("the service refused it (rate limit)")
+                break
             except InvalidRequestError, AuthenticationError, ForbiddenError, RedirectError:
                 # Offsets expired, access gone or the service elsewhere: the gap cannot be had.
-                return
+                self._lost("the service refused its offsets (expired)")
+                break
             except EcoStruxureError:
                 await asyncio.sleep(self._timings.backoff_initial)
                 continue
             self.counters["replays_completed"] += 1
+            self._resume_from = None
+            break
+        else:
+            self._lost("it kept breaking off")
+        self._replay_from = None
+        self._on_offset()
+
+    def _lost(self, reason: str) -> None:
+        """Say once, in the log, that the readings measured before a restart are not replayed.
+
+        The first gap is the one since the stored offset; the gaps of a running stream are
+        short and counted (diagnostics), not logged.
+        """
+        if self._resume_from is None:
             return
+        self._resume_from = None
+        _LOGGER.info(
+            "Readings of %s measured while stopped are not replayed: %s",
+            self.organization_id,
+            reason,
+        )
