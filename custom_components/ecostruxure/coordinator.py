@@ -8,8 +8,8 @@ platforms, which add the entities of new objects and remove those of vanished on
 
 from abc import abstractmethod
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, callback
@@ -32,8 +32,35 @@ class DeviceSpec:
     via: tuple[str, str] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ListenKey:
+    """What an entity shows: `key` (a measurement, an asset's alarms) within `group` (a site).
+
+    Given as the entity's coordinator context, it has the entity called back only when the
+    key, or its whole group, changed (TopologyCoordinator.async_update_listeners).
+    """
+
+    group: str
+    key: Hashable
+
+
+@dataclass(slots=True)
+class Changes:
+    """What one refresh changed: whole groups (availability), and single keys."""
+
+    groups: set[str] = field(default_factory=set)
+    keys: set[ListenKey] = field(default_factory=set)
+
+
 class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
-    """A coordinator whose devices and entities follow a topology of the service."""
+    """A coordinator whose devices and entities follow a topology of the service.
+
+    Entities that listen with a ListenKey are called back only for what changed, when the
+    refresh says what did (`_changes`): with thousands of entities and a few percent of the
+    values moving, calling every entity each cycle to find out was most of a cycle's cost.
+    Everyone is called back after a first refresh, a failure and a recovery, and whenever
+    the data was set without saying what changed.
+    """
 
     config_entry: ConfigEntry[Any]
 
@@ -42,6 +69,61 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
         super().__init__(*args, **kwargs)
         self._topology_listeners: list[CALLBACK_TYPE] = []
         self._topology_key: Hashable = None
+        self._unkeyed: list[CALLBACK_TYPE] = []
+        self._keyed: dict[str, dict[Hashable, list[CALLBACK_TYPE]]] = {}
+        # What the refresh in progress changed; None: tell everyone.
+        self._changes: Changes | None = None
+        self._told_success = False  # whether the listeners last heard of a success
+
+    @callback
+    @override
+    def async_add_listener(
+        self, update_callback: CALLBACK_TYPE, context: Any = None
+    ) -> Callable[[], None]:
+        """Listen for data updates; with a ListenKey as context, for that key's only."""
+        remove = super().async_add_listener(update_callback, context)
+        if isinstance(context, ListenKey):
+            group = self._keyed.setdefault(context.group, {})
+            listeners = group.setdefault(context.key, [])
+        else:
+            listeners = self._unkeyed
+        listeners.append(update_callback)
+
+        @callback
+        def remove_listener() -> None:
+            remove()
+            listeners.remove(update_callback)
+            if isinstance(context, ListenKey) and not listeners:
+                group = self._keyed[context.group]
+                del group[context.key]
+                if not group:
+                    del self._keyed[context.group]
+
+        return remove_listener
+
+    @callback
+    @override
+    def async_update_listeners(self) -> None:
+        """Call back the listeners of what changed; everyone unless a success follows one."""
+        changes, self._changes = self._changes, None
+        told_success, self._told_success = self._told_success, self.last_update_success
+        if changes is None or not told_success or not self.last_update_success:
+            super().async_update_listeners()
+            return
+        called = list(self._unkeyed)
+        for group in changes.groups:
+            for listeners in self._keyed.get(group, {}).values():
+                called.extend(listeners)
+        for key in changes.keys:
+            if key.group not in changes.groups and (group_keys := self._keyed.get(key.group)):
+                called.extend(group_keys.get(key.key, ()))
+        for update_callback in called:
+            try:
+                update_callback()
+            except Exception:
+                self.logger.exception(
+                    "Unexpected error updating listener %s for %s", id(update_callback), self.name
+                )
 
     @callback
     def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:

@@ -44,6 +44,7 @@ from .data import (
     SiteTopology,
     SiteValues,
     asset_device_id,
+    changes_between,
     site_device_id,
 )
 
@@ -325,6 +326,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
                 translation_placeholders={"error": next(iter(data.failed.values()))},
                 retry_after=max(retry_after) if retry_after else None,
             )
+        self._changes = changes_between(self.data, data)
         return data
 
     def _log_availability(self, data: EcoStruxureData) -> None:

@@ -12,6 +12,7 @@ from ..api import (
     Site,
 )
 from ..const import DOMAIN
+from ..coordinator import Changes, ListenKey
 from ..topology import nearest_matching, parents_first
 
 
@@ -115,3 +116,56 @@ class EcoStruxureData:
 
     sites: dict[str, SiteValues] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+
+
+def value_key(site_id: str, measurement_id: str) -> ListenKey:
+    """What a measurement's sensor listens to: its value."""
+    return ListenKey(site_id, ("value", measurement_id))
+
+
+def alarms_key(site_id: str, asset_id: str) -> ListenKey:
+    """What an asset's alarm sensors listen to: its active alarms."""
+    return ListenKey(site_id, ("alarms", asset_id))
+
+
+def _active_by_asset(alarms: tuple[Alarm, ...]) -> dict[str, list[Alarm]]:
+    index: dict[str, list[Alarm]] = {}
+    for alarm in alarms:
+        if alarm.active:
+            index.setdefault(alarm.asset_id, []).append(alarm)
+    return index
+
+
+def changes_between(previous: EcoStruxureData | None, data: EcoStruxureData) -> Changes | None:
+    """What changed from one cycle to the next, as the entities listen to it; None: all.
+
+    A site that answers in one cycle and not the other changes as a whole (availability);
+    so does one whose alarm operation became disabled or enabled again. A value changes
+    when the number a sensor shows does (not its timestamp: no entity shows that).
+    """
+    if previous is None:
+        return None
+    changes = Changes()
+    for site_id in previous.sites.keys() ^ data.sites.keys():
+        changes.groups.add(site_id)
+    for site_id, now in data.sites.items():
+        before = previous.sites.get(site_id)
+        if before is None:
+            continue
+        if (before.alarms is None) != (now.alarms is None):
+            changes.groups.add(site_id)
+            continue
+        old_values = before.values
+        for measurement_id, latest in now.values.items():
+            old = old_values.get(measurement_id)
+            if old is None or old.value != latest.value:
+                changes.keys.add(value_key(site_id, measurement_id))
+        for measurement_id in old_values.keys() - now.values.keys():
+            changes.keys.add(value_key(site_id, measurement_id))
+        if before.alarms != now.alarms:
+            old_active = _active_by_asset(before.alarms or ())
+            new_active = _active_by_asset(now.alarms or ())
+            for asset_id in old_active.keys() | new_active.keys():
+                if old_active.get(asset_id) != new_active.get(asset_id):
+                    changes.keys.add(alarms_key(site_id, asset_id))
+    return changes
