@@ -45,7 +45,7 @@ class ListenKey:
 
 
 @dataclass(slots=True)
-class Changes:
+class Changed:
     """What one refresh changed: whole groups (availability), and single keys."""
 
     groups: set[str] = field(default_factory=set)
@@ -72,7 +72,7 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self._unkeyed: list[CALLBACK_TYPE] = []
         self._keyed: dict[str, dict[Hashable, list[CALLBACK_TYPE]]] = {}
         # What the refresh in progress changed; None: tell everyone.
-        self._changes: Changes | None = None
+        self._changes: Changed | None = None
         self._told_success = False  # whether the listeners last heard of a success
 
     @callback

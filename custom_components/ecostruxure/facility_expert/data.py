@@ -12,7 +12,7 @@ from ..api import (
     Site,
 )
 from ..const import DOMAIN
-from ..coordinator import Changes, ListenKey
+from ..coordinator import Changed, ListenKey
 from ..topology import nearest_matching, parents_first
 
 
@@ -136,7 +136,7 @@ def _active_by_asset(alarms: tuple[Alarm, ...]) -> dict[str, list[Alarm]]:
     return index
 
 
-def changes_between(previous: EcoStruxureData | None, data: EcoStruxureData) -> Changes | None:
+def changes_between(previous: EcoStruxureData | None, data: EcoStruxureData) -> Changed | None:
     """What changed from one cycle to the next, as the entities listen to it; None: all.
 
     A site that answers in one cycle and not the other changes as a whole (availability);
@@ -145,7 +145,7 @@ def changes_between(previous: EcoStruxureData | None, data: EcoStruxureData) -> 
     """
     if previous is None:
         return None
-    changes = Changes()
+    changes = Changed()
     for site_id in previous.sites.keys() ^ data.sites.keys():
         changes.groups.add(site_id)
     for site_id, now in data.sites.items():
