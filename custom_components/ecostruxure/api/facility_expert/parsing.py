@@ -7,8 +7,10 @@ wrapped. A malformed item is skipped and logged, keeping the rest; a body whose 
 is wrong raises InvalidResponseError. No other exception escapes.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+import math
 from typing import cast
 
 from ..errors import InvalidResponseError
@@ -208,13 +210,35 @@ def _asset(obj: JsonObject) -> Asset:
     )
 
 
-def _latest_value(obj: JsonObject) -> LatestValue:
-    return LatestValue(
-        measurement_id=required_id(obj, "measurementId"),
-        timestamp=_required_datetime(obj, "timestamp"),
-        value=_optional_float(obj, "value"),
-        asset_id=optional_id(obj, "assetId"),
-    )
+def _latest_value_reader() -> Callable[[JsonObject], LatestValue]:
+    """A reader of the latest values of one answer, the cost of a cycle with many sites.
+
+    A gateway samples its devices at once, so timestamps repeat: each distinct one is read
+    once, against one `now` (the same checks as `_required_datetime`). A plain finite float,
+    the usual value, skips the general number reader.
+    """
+    now = datetime.now(UTC)
+    stamps: dict[str, datetime | None] = {}
+
+    def read(obj: JsonObject) -> LatestValue:
+        raw = obj.get("timestamp")
+        timestamp = None
+        if isinstance(raw, str):
+            if raw in stamps:
+                timestamp = stamps[raw]
+            else:
+                timestamp = stamps[raw] = sane_datetime(raw, now)
+        if timestamp is None:
+            raise MalformedItemError("timestamp missing or not an ISO 8601 timestamp")
+        value = obj.get("value")
+        return LatestValue(
+            measurement_id=required_id(obj, "measurementId"),
+            timestamp=timestamp,
+            value=value if type(value) is float and math.isfinite(value) else finite_float(value),
+            asset_id=optional_id(obj, "assetId"),
+        )
+
+    return read
 
 
 def _point(obj: JsonObject) -> TimeSeriesPoint:
@@ -281,7 +305,7 @@ def parse_assets(payload: object) -> list[Asset]:
 
 def parse_latest_values(payload: object) -> list[LatestValue]:
     """Parse a site's latest values."""
-    return parse_items(_list(payload, "values"), "latest value", _latest_value)
+    return parse_items(_list(payload, "values"), "latest value", _latest_value_reader())
 
 
 def parse_series_page(payload: object) -> SeriesPage:
