@@ -7,9 +7,11 @@ platforms, which add the entities of new objects and remove those of vanished on
 """
 
 from abc import abstractmethod
+import asyncio
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, override
+import time
+from typing import Any, Final, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, callback
@@ -52,6 +54,23 @@ class Changed:
     keys: set[ListenKey] = field(default_factory=set)
 
 
+# Listeners are called back to back for at most this long before the event loop gets a
+# turn: a state write costs tens of microseconds, and after a recovery every entity writes.
+DISPATCH_SLICE: Final = 0.008
+# How many listeners are called between two looks at the clock.
+_DISPATCH_CHECK_EVERY: Final = 32
+
+
+class _Listener:
+    """A callback, and whether it still listens (a later batch may come after its removal)."""
+
+    __slots__ = ("active", "update_callback")
+
+    def __init__(self, update_callback: CALLBACK_TYPE) -> None:
+        self.update_callback = update_callback
+        self.active = True
+
+
 class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
     """A coordinator whose devices and entities follow a topology of the service.
 
@@ -59,7 +78,8 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
     refresh says what did (`_changes`): with thousands of entities and a few percent of the
     values moving, calling every entity each cycle to find out was most of a cycle's cost.
     Everyone is called back after a first refresh, a failure and a recovery, and whenever
-    the data was set without saying what changed.
+    the data was set without saying what changed. Many callbacks are made in batches that
+    let the event loop run between them (DISPATCH_SLICE).
     """
 
     config_entry: ConfigEntry[Any]
@@ -69,8 +89,8 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
         super().__init__(*args, **kwargs)
         self._topology_listeners: list[CALLBACK_TYPE] = []
         self._topology_key: Hashable = None
-        self._unkeyed: list[CALLBACK_TYPE] = []
-        self._keyed: dict[str, dict[Hashable, list[CALLBACK_TYPE]]] = {}
+        self._unkeyed: list[_Listener] = []
+        self._keyed: dict[str, dict[Hashable, list[_Listener]]] = {}
         # What the refresh in progress changed; None: tell everyone.
         self._changes: Changed | None = None
         self._told_success = False  # whether the listeners last heard of a success
@@ -87,12 +107,14 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
             listeners = group.setdefault(context.key, [])
         else:
             listeners = self._unkeyed
-        listeners.append(update_callback)
+        listener = _Listener(update_callback)
+        listeners.append(listener)
 
         @callback
         def remove_listener() -> None:
             remove()
-            listeners.remove(update_callback)
+            listener.active = False
+            listeners.remove(listener)
             if isinstance(context, ListenKey) and not listeners:
                 group = self._keyed[context.group]
                 del group[context.key]
@@ -107,23 +129,51 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
         """Call back the listeners of what changed; everyone unless a success follows one."""
         changes, self._changes = self._changes, None
         told_success, self._told_success = self._told_success, self.last_update_success
-        if changes is None or not told_success or not self.last_update_success:
-            super().async_update_listeners()
-            return
         called = list(self._unkeyed)
-        for group in changes.groups:
-            for listeners in self._keyed.get(group, {}).values():
-                called.extend(listeners)
-        for key in changes.keys:
-            if key.group not in changes.groups and (group_keys := self._keyed.get(key.group)):
-                called.extend(group_keys.get(key.key, ()))
-        for update_callback in called:
+        if changes is None or not told_success or not self.last_update_success:
+            for every_key in self._keyed.values():
+                for listeners in every_key.values():
+                    called.extend(listeners)
+        else:
+            for group in changes.groups:
+                for listeners in self._keyed.get(group, {}).values():
+                    called.extend(listeners)
+            for key in changes.keys:
+                if key.group not in changes.groups and (group_keys := self._keyed.get(key.group)):
+                    called.extend(group_keys.get(key.key, ()))
+        done = self._call_for_a_slice(called, 0)
+        if done < len(called):
+            self.hass.async_create_task(
+                self._async_call_rest(called, done), f"{self.name} listeners", eager_start=False
+            )
+
+    async def _async_call_rest(self, called: list[_Listener], done: int) -> None:
+        while done < len(called):
+            await asyncio.sleep(0)
+            done = self._call_for_a_slice(called, done)
+
+    def _call_for_a_slice(self, called: list[_Listener], start: int) -> int:
+        """Call listeners from `start` for about DISPATCH_SLICE; where the next batch starts."""
+        deadline = time.perf_counter() + DISPATCH_SLICE
+        for index in range(start, len(called)):
+            if (
+                index > start
+                and (index - start) % _DISPATCH_CHECK_EVERY == 0
+                and time.perf_counter() > deadline
+            ):
+                return index
+            listener = called[index]
+            if not listener.active:
+                continue  # removed while waiting for its batch
             try:
-                update_callback()
+                listener.update_callback()
             except Exception:
                 self.logger.exception(
-                    "Unexpected error updating listener %s for %s", id(update_callback), self.name
+                    "Unexpected error updating listener %s for %s",
+                    id(listener.update_callback),
+                    self.name,
                 )
+        return len(called)
 
     @callback
     def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:

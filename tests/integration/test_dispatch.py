@@ -10,6 +10,7 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.ecostruxure import coordinator as shared_coordinator
 from custom_components.ecostruxure.api import Alarm, LatestValue
 from custom_components.ecostruxure.coordinator import ListenKey
 from custom_components.ecostruxure.entity import ChangeOnlyEntity
@@ -315,3 +316,28 @@ async def test_a_listener_that_fails_is_logged_and_the_others_still_hear(
     coordinator._changes.groups.add(site_id)  # a whole site: its keys are gone, no error
     coordinator.async_update_listeners()
     assert heard == ["unkeyed"]
+
+
+async def test_many_callbacks_are_made_in_batches_that_let_the_loop_run(
+    hass: HomeAssistant,
+    counted_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    called: Counter[str],
+) -> None:
+    coordinator = counted_entry.runtime_data
+    assert isinstance(coordinator, EcoStruxureCoordinator)
+    # No time for more than a batch: every batch after the first waits for the loop.
+    monkeypatch.setattr(shared_coordinator, "DISPATCH_SLICE", 0.0)
+    heard: list[int] = []
+    removers = [
+        coordinator.async_add_listener(lambda n=n: heard.append(n), ListenKey("batch", n))
+        for n in range(100)
+    ]
+    coordinator._changes = None  # everyone
+    coordinator.async_update_listeners()
+    # The first batch (entities listen first), the rest once the loop ran.
+    assert 0 < called.total() < len(hass.states.async_all())
+    assert not heard
+    removers[99]()  # removed while waiting: not called
+    await hass.async_block_till_done()
+    assert heard == list(range(99))
