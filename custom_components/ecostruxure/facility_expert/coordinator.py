@@ -37,7 +37,7 @@ from ..const import (
     TOPOLOGY_REFRESH_INTERVAL,
     operation_disabled_issue_id,
 )
-from ..coordinator import DeviceSpec, TopologyCoordinator
+from ..coordinator import DeviceSpec, ListenKey, TopologyCoordinator
 from .data import (
     EcoStruxureData,
     SiteAlarms,
@@ -45,6 +45,7 @@ from .data import (
     SiteValues,
     asset_device_id,
     changes_between,
+    site_changes,
     site_device_id,
 )
 
@@ -77,6 +78,8 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         # Why the last topology refresh failed for a site: the message of a failed setup.
         self._topology_error = ""
         self._unavailable_sites: set[str] = set()  # logged as unavailable, not back yet
+        # This cycle's changes of each site, compared as its answer came in (see _fetch_site).
+        self._site_changes: dict[str, set[ListenKey] | None] = {}
         # Each site's last alarm read, and the read its event entity last compared (see
         # event.py): both outlive a reload of the entry.
         self.alarm_memory: AlarmMemory[SiteAlarms] = alarm_memory(hass, entry.entry_id)
@@ -248,11 +251,17 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
             received = tuple(alarms)
             self.alarm_memory.last_reads[site_id] = SiteAlarms(polled, received)
         stamps = [value.timestamp for value in values]
-        return SiteValues(
+        site = SiteValues(
             {value.measurement_id: value for value in values},
             received,
             max(stamps) if stamps else None,
         )
+        # Compared here, site by site, rather than all at the end of the cycle in one block.
+        if self._references_unknown_assets(site_id, site):
+            self._topology_stale = True
+        if self.data is not None and (before := self.data.sites.get(site_id)) is not None:
+            self._site_changes[site_id] = site_changes(site_id, before, site)
+        return site
 
     def _operation_disabled(self, operation: str, error: OperationDisabledError | None) -> None:
         """Raise or clear the operation's repair issue; a disabled one waits before retrying.
@@ -292,6 +301,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         ):
             await self._async_refresh_topology()
         site_ids = [site_id for site_id in self.site_ids if site_id in self.topology]
+        self._site_changes = {}
         results = await asyncio.gather(
             *(self._fetch_site(site_id) for site_id in site_ids), return_exceptions=True
         )
@@ -301,8 +311,6 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         for site_id, result in zip(site_ids, results, strict=True):
             if isinstance(result, SiteValues):
                 data.sites[site_id] = result
-                if self._references_unknown_assets(site_id, result):
-                    self._topology_stale = True
             elif isinstance(result, NotFoundError):
                 lost.append(site_id)
             elif isinstance(result, EcoStruxureError):
@@ -326,7 +334,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
                 translation_placeholders={"error": next(iter(data.failed.values()))},
                 retry_after=max(retry_after) if retry_after else None,
             )
-        self._changes = changes_between(self.data, data)
+        self._changes = changes_between(self.data, data, self._site_changes)
         return data
 
     def _log_availability(self, data: EcoStruxureData) -> None:
