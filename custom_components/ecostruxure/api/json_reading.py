@@ -196,7 +196,7 @@ def parse_items[T](raw: list[object], kind: str, parse: Callable[[JsonObject], T
             _LOGGER.debug("Ignoring a %s that is not a JSON object", kind)
             continue
         try:
-            parsed.append(parse(cast(JsonObject, item)))
+            parsed.append(parse(item))  # a dict is a JsonObject (no cast: a call per item)
         except MalformedItemError as err:
             _LOGGER.debug("Ignoring a malformed %s: %s", kind, err)
     return parsed

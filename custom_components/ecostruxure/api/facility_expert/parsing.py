@@ -15,6 +15,7 @@ from typing import cast
 
 from ..errors import InvalidResponseError
 from ..json_reading import (
+    ID_MAX,
     MESSAGE_MAX,
     NAME_MAX,
     UNIT_MAX,
@@ -231,11 +232,18 @@ def _latest_value_reader() -> Callable[[JsonObject], LatestValue]:
         if timestamp is None:
             raise MalformedItemError("timestamp missing or not an ISO 8601 timestamp")
         value = obj.get("value")
+        # The usual ids are short strings: checked here, the rest by the general readers.
+        measurement_id = obj.get("measurementId")
+        if type(measurement_id) is not str or not 0 < len(measurement_id) <= ID_MAX:
+            measurement_id = required_id(obj, "measurementId")
+        asset_id = obj.get("assetId")
+        if type(asset_id) is not str or not 0 < len(asset_id) <= ID_MAX:
+            asset_id = optional_id(obj, "assetId")
         return LatestValue(
-            measurement_id=required_id(obj, "measurementId"),
+            measurement_id=measurement_id,
             timestamp=timestamp,
             value=value if type(value) is float and math.isfinite(value) else finite_float(value),
-            asset_id=optional_id(obj, "assetId"),
+            asset_id=asset_id,
         )
 
     return read
