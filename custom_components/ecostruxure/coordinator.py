@@ -57,8 +57,9 @@ class Changed:
 # Listeners are called back to back for at most this long before the event loop gets a
 # turn: a state write costs tens of microseconds, and after a recovery every entity writes.
 DISPATCH_SLICE: Final = 0.008
-# How many listeners are called between two looks at the clock.
-_DISPATCH_CHECK_EVERY: Final = 32
+# How many listeners are called between two looks at the clock; a batch is never smaller
+# than the first look, so that an entry with few entities is told at once.
+_DISPATCH_CHECK_EVERY: Final = 128
 
 
 class _Listener:
