@@ -92,6 +92,9 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         }
         self._events: dict[tuple[str, str], deque[AlarmEvent]] = {}
         self._unavailable: set[str] = set()  # logged as unavailable, not back yet
+        # Whether the inventory or the sensors may have changed since the devices were synced:
+        # comparing the whole topology each cycle costs as much as the devices are many.
+        self._topology_dirty = True
 
     # --- streams --------------------------------------------------------------------------
 
@@ -187,14 +190,15 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         The devices whose alarms changed go into `changed`: only their entities are told.
         """
         client = self.client
-        await self._sync_resource(
+        if await self._sync_resource(
             org,
             Resource.INVENTORY,
             store=org.objects,
             key=_object_id,
             snapshot=client.inventory,
             changes=client.inventory_changes,
-        )
+        ):
+            self._topology_dirty = True
         if await self._sync_resource(
             org,
             Resource.SENSORS,
@@ -205,6 +209,7 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         ):
             # Only then: the stream rebuilds its set of known sensors each time.
             self.streams[org.id].set_known_sensors(org.sensors)
+            self._topology_dirty = True
         before = dict(org.alarms)
         await self._sync_resource(
             org,
@@ -263,10 +268,14 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         self._log_availability(data)
         data.revoked.update(org_id for org_id in self.organizations if org_id not in covered)
         self._update_consent(data)
-        # Sensors are entities' sources without a device of their own.
-        self._async_topology_refreshed(
-            sources=tuple((org.id, frozenset(org.sensors)) for org in self.organizations.values())
-        )
+        if self._topology_dirty:
+            self._topology_dirty = False
+            # Sensors are entities' sources without a device of their own.
+            self._async_topology_refreshed(
+                sources=tuple(
+                    (org.id, frozenset(org.sensors)) for org in self.organizations.values()
+                )
+            )
         if self.organizations and not data.available and not data.revoked:
             retry_after = [
                 r.retry_after

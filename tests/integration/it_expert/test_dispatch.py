@@ -5,12 +5,13 @@ from typing import Any
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ecostruxure.entity import ChangeOnlyEntity
 from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator
+from custom_components.ecostruxure.it_expert.data import it_device_id
 from custom_components.ecostruxure.it_expert.stream import MeasurementStream
 from simulator import SimulatorServer
 
@@ -165,3 +166,32 @@ async def test_the_stream_hears_of_the_sensors_only_when_they_change(
     await hass.async_block_till_done()
     assert known_sensors_set == [org.id]
     assert added.id in counted.organizations[org.id].sensors
+
+
+async def test_devices_are_compared_only_when_the_inventory_or_sensors_changed(
+    hass: HomeAssistant,
+    counted: ITExpertCoordinator,
+    simulator_server: SimulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    device_registry: dr.DeviceRegistry,
+    it_entry: MockConfigEntry,
+) -> None:
+    it = simulator_server.simulator.it_expert
+    org = org_of(simulator_server)
+    listed: list[int] = []
+    original = ITExpertCoordinator._device_specs
+
+    def spy(self: ITExpertCoordinator) -> Any:
+        listed.append(1)
+        return original(self)
+
+    monkeypatch.setattr(ITExpertCoordinator, "_device_specs", spy)
+    await counted.async_refresh()
+    assert listed == []  # nothing new: the devices were not listed again
+    (added, *_) = it.add_device(org.id, "UPS", label="New UPS")
+    await counted.async_refresh()
+    await hass.async_block_till_done()
+    assert listed == [1]
+    assert device_registry.async_get_device_by_identifier(
+        it_device_id(org.id, added.id), it_entry.entry_id
+    )
