@@ -224,8 +224,14 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
     async def _fetch_site(self, site_id: str) -> SiteValues:
         window = self._alarm_window(site_id)
         polled = dt_util.utcnow()
+        before = self.data.sites.get(site_id) if self.data is not None else None
         values, alarms = await asyncio.gather(
-            self._unless_disabled("latest_values", lambda: self.client.get_latest_values(site_id)),
+            self._unless_disabled(
+                "latest_values",
+                lambda: self.client.get_latest_values(
+                    site_id, previous=before.values if before is not None else None
+                ),
+            ),
             self._unless_disabled(
                 "alarms",
                 lambda: (
@@ -259,7 +265,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         # Compared here, site by site, rather than all at the end of the cycle in one block.
         if self._references_unknown_assets(site_id, site):
             self._topology_stale = True
-        if self.data is not None and (before := self.data.sites.get(site_id)) is not None:
+        if before is not None:
             self._site_changes[site_id] = site_changes(site_id, before, site)
         return site
 

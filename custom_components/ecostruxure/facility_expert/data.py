@@ -151,6 +151,9 @@ def site_changes(site_id: str, before: SiteValues, now: SiteValues) -> set[Liste
     kept = 0  # measurements in both answers
     for measurement_id, latest in now.values.items():
         old = old_values.get(measurement_id)
+        if old is latest:  # unchanged: the parser kept the previous object
+            kept += 1
+            continue
         if old is not None:
             kept += 1
         if old is None or old.value != latest.value:
