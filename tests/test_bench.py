@@ -36,4 +36,10 @@ def test_the_benchmark_runs_at_a_tiny_size(capsys: pytest.CaptureFixture[str]) -
     # One site: its two requests a cycle, and the value changed written once.
     assert "| HTTP requests per cycle exactly 2 × sites " in out
     assert "1 × 8: 2–2 for 2" in out
+    # Issue 16's polling targets, and what decoding and parsing a cycle's answers cost.
+    assert "| integration / bare wall time per cycle < 1.3 at the top size " in out
+    assert "| integration / bare CPU time per cycle < 2 at the top size " in out
+    assert "| no event-loop block over 25 ms at the top size: polling, one callback " in out
+    assert "decoding: json " in out
+    assert ", orjson " in out
     assert "The benchmark took" in out

@@ -47,6 +47,7 @@ from simulator import SimulatorConfig
 
 from .hass import add_entry, home_assistant
 from .measure import Blocks, Cost, LoopMonitor, measured, peak_rss_kib, rss_kib
+from .parsing import ParseFigures, measure_parsing
 from .simproc import Served, ServedSite, SimulatorProcess
 
 # The share of values that changes before each measured cycle.
@@ -97,6 +98,7 @@ class SizeFigures:
     failed_refreshes: int = 0
     integration: list[CycleFigures] = field(default_factory=list)
     bare: list[CycleFigures] = field(default_factory=list)
+    parsing: ParseFigures = field(default_factory=ParseFigures)
 
     def to_json(self) -> dict[str, Any]:
         """Plain data, for the parent process."""
@@ -109,7 +111,7 @@ class SizeFigures:
             kind: [CycleFigures(**cycle) for cycle in data[kind]]
             for kind in ("integration", "bare")
         }
-        return cls(**{**data, **cycles})
+        return cls(**{**data, **cycles, "parsing": ParseFigures(**data["parsing"])})
 
 
 def split_sites(sites: Sequence[ServedSite], cap: int = MAX_ENTITIES) -> list[list[str]]:
@@ -168,7 +170,11 @@ class BareClient:
             )
         )
 
-    async def _get(self, template: str, site_id: str, params: Sequence[tuple[str, str]]) -> None:
+    async def latest_bodies(self, site_ids: Sequence[str]) -> list[bytes]:
+        """Every site's latest values, as the bytes the service sent."""
+        return [await self._get(paths.LATEST_VALUES, site_id, ()) for site_id in site_ids]
+
+    async def _get(self, template: str, site_id: str, params: Sequence[tuple[str, str]]) -> bytes:
         url = self._base_url + template.format(site_id=quote(site_id, safe=""))
         async with (
             self._slots,
@@ -178,6 +184,7 @@ class BareClient:
         if response.status != 200:
             raise RuntimeError(f"The bare client got {response.status} from {url}")
         json.loads(body)
+        return body
 
 
 def _cycle_figures(cost: Cost, stats: dict[str, Any], blocks: Blocks) -> CycleFigures:
@@ -284,6 +291,7 @@ async def run_size(
                     figures.integration.append(cycle)
             if profiler is not None and profile_dir is not None:
                 profiler.dump_stats(profile_dir / f"{name}-cycles.prof")
+            figures.parsing = measure_parsing(await bare.latest_bodies(site_ids))
             gc.collect()
             figures.rss_after_cycles_kib = rss_kib()
             figures.peak_rss_kib = peak_rss_kib()

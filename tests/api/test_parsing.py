@@ -214,6 +214,38 @@ def test_latest_values_null_and_non_finite_values_are_none() -> None:
     assert values[1].asset_id is None
 
 
+def test_latest_values_equal_to_the_previous_ones_are_those_objects() -> None:
+    def answer(*values: tuple[str, str, float | None]) -> dict[str, object]:
+        return {
+            "values": [
+                {"measurementId": m, "assetId": "a1", "timestamp": stamp, "value": value}
+                for m, stamp, value in values
+            ]
+        }
+
+    first = parse_latest_values(
+        answer(
+            ("m1", "2026-11-22T10:00:00Z", 1.0),
+            ("m2", "2026-11-22T10:00:00Z", 2.0),
+            ("m3", "2026-11-22T10:00:00Z", None),
+            ("m4", "2026-11-22T10:00:00Z", 4.0),
+        )
+    )
+    previous = {v.measurement_id: v for v in first}
+    second = parse_latest_values(
+        answer(
+            ("m1", "2026-11-22T10:00:00Z", 1.0),  # unchanged
+            ("m2", "2026-11-22T10:00:00Z", 2.5),  # a new value
+            ("m3", "2026-11-22T10:00:00Z", None),  # still no value
+            ("m4", "2026-11-22T10:10:00Z", 4.0),  # the same value, read again later
+        ),
+        previous,
+    )
+    assert [v is previous[v.measurement_id] for v in second] == [True, False, True, False]
+    assert [v.value for v in second] == [1.0, 2.5, None, 4.0]
+    assert second[3].timestamp == datetime(2026, 11, 22, 10, 10, tzinfo=UTC)
+
+
 def test_series_points_sorted_and_cursor_read() -> None:
     page = parse_series_page(
         {

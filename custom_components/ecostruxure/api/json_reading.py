@@ -8,6 +8,7 @@ never an exception, a stalled loop or a name the size of the answer.
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+import json
 import logging
 import math
 import re
@@ -33,6 +34,36 @@ _NUMBER_TEXT_MAX: Final = 64
 # year 9999 would pin a reading or a "last seen" for ever.
 PAST_LIMIT: Final = timedelta(days=20 * 366)
 FUTURE_LIMIT: Final = timedelta(days=1)
+
+
+def _fast_loads() -> Callable[[bytes], object] | None:
+    """The decoder of orjson, when installed (it ships with Home Assistant); else None."""
+    try:
+        from orjson import loads  # noqa: PLC0415 (optional: tried, not required)
+    except ImportError:
+        return None
+    return loads
+
+
+_FAST_LOADS: Final = _fast_loads()
+
+
+def decode_json(body: bytes) -> object:
+    """Decode a JSON body, with orjson when installed: several times faster on big answers.
+
+    Whatever orjson refuses (NaN and Infinity, numbers beyond a double, lone surrogates, a
+    byte order mark, deep nesting) is decoded by the standard library, so an answer reads the
+    same with or without orjson; the readers above then bound the values. (orjson reads an
+    integer beyond 64 bits as a float: no reader takes either as an id or a count, and a
+    value reads the same.) Raises ValueError or RecursionError, as json.loads does.
+    """
+    if _FAST_LOADS is not None:
+        try:
+            return _FAST_LOADS(body)
+        except ValueError:
+            pass
+    return json.loads(body)
+
 
 # C0 and C1 controls, and the line and bidirectional-override marks that can disguise text.
 _CONTROLS: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
@@ -165,7 +196,7 @@ def parse_items[T](raw: list[object], kind: str, parse: Callable[[JsonObject], T
             _LOGGER.debug("Ignoring a %s that is not a JSON object", kind)
             continue
         try:
-            parsed.append(parse(cast(JsonObject, item)))
+            parsed.append(parse(item))  # a dict is a JsonObject (no cast: a call per item)
         except MalformedItemError as err:
             _LOGGER.debug("Ignoring a malformed %s: %s", kind, err)
     return parsed

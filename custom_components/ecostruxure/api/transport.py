@@ -41,7 +41,7 @@ from .errors import (
     ServerError,
     StreamClosedError,
 )
-from .json_reading import parse_field_errors
+from .json_reading import decode_json, parse_field_errors
 from .pacing import (
     DEFAULT_CONCURRENCY,
     HARD_CONCURRENCY_CAP,
@@ -183,7 +183,7 @@ class HttpTransport:
         if status >= 400:
             raise self._error(status, reason, body, retry_after)
         try:
-            return json.loads(body)
+            return decode_json(body)
         except ValueError, RecursionError:  # RecursionError: absurdly deep nesting
             raise InvalidResponseError(f"GET {path} returned a body that is not JSON") from None
 

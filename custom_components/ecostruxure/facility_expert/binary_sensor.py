@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..api import Alarm, Asset
 from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
-from .data import SiteTopology
+from .data import SiteTopology, alarms_key
 from .descriptions import (
     ALARM_DEVICE_CLASSES,
     SITE_BINARY_SENSORS,
@@ -28,7 +28,13 @@ class AlarmBinarySensor(EcoStruxureEntity, BinarySensorEntity):
         self, coordinator: EcoStruxureCoordinator, site_id: str, asset: Asset, alarm_type: str
     ) -> None:
         """Describe the sensor from the alarm type."""
-        super().__init__(coordinator, site_id, f"{site_id}-{asset.id}-alarm-{alarm_type}", asset)
+        super().__init__(
+            coordinator,
+            site_id,
+            f"{site_id}-{asset.id}-alarm-{alarm_type}",
+            asset,
+            alarms_key(site_id, asset.id),
+        )
         self.asset_id = asset.id
         self.alarm_type = alarm_type
         self.entity_description = alarm_description(alarm_type)

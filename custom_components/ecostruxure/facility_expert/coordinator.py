@@ -37,7 +37,7 @@ from ..const import (
     TOPOLOGY_REFRESH_INTERVAL,
     operation_disabled_issue_id,
 )
-from ..coordinator import DeviceSpec, TopologyCoordinator
+from ..coordinator import DeviceSpec, ListenKey, TopologyCoordinator
 from .alarm_store import alarm_store, reach_back
 from .data import (
     EcoStruxureData,
@@ -45,6 +45,8 @@ from .data import (
     SiteTopology,
     SiteValues,
     asset_device_id,
+    changes_between,
+    site_changes,
     site_device_id,
 )
 
@@ -77,6 +79,8 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         # Why the last topology refresh failed for a site: the message of a failed setup.
         self._topology_error = ""
         self._unavailable_sites: set[str] = set()  # logged as unavailable, not back yet
+        # This cycle's changes of each site, compared as its answer came in (see _fetch_site).
+        self._site_changes: dict[str, set[ListenKey] | None] = {}
         # Each site's last alarm read, and the read its event entity last compared (see
         # event.py): both outlive a reload of the entry.
         self.alarm_memory: AlarmMemory[SiteAlarms] = alarm_memory(hass, entry.entry_id)
@@ -250,8 +254,14 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
     async def _fetch_site(self, site_id: str) -> SiteValues:
         window, with_active = self._alarm_window(site_id)
         polled = dt_util.utcnow()
+        before = self.data.sites.get(site_id) if self.data is not None else None
         values, alarms = await asyncio.gather(
-            self._unless_disabled("latest_values", lambda: self.client.get_latest_values(site_id)),
+            self._unless_disabled(
+                "latest_values",
+                lambda: self.client.get_latest_values(
+                    site_id, previous=before.values if before is not None else None
+                ),
+            ),
             self._unless_disabled(
                 "alarms",
                 lambda: self._list_alarms(site_id, window, with_active),
@@ -274,11 +284,17 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
             self.alarm_memory.last_reads[site_id] = SiteAlarms(polled, received)
             self._alarm_store.async_read(site_id)
         stamps = [value.timestamp for value in values]
-        return SiteValues(
+        site = SiteValues(
             {value.measurement_id: value for value in values},
             received,
             max(stamps) if stamps else None,
         )
+        # Compared here, site by site, rather than all at the end of the cycle in one block.
+        if self._references_unknown_assets(site_id, site):
+            self._topology_stale = True
+        if before is not None:
+            self._site_changes[site_id] = site_changes(site_id, before, site)
+        return site
 
     def _operation_disabled(self, operation: str, error: OperationDisabledError | None) -> None:
         """Raise or clear the operation's repair issue; a disabled one waits before retrying.
@@ -318,6 +334,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         ):
             await self._async_refresh_topology()
         site_ids = [site_id for site_id in self.site_ids if site_id in self.topology]
+        self._site_changes = {}
         results = await asyncio.gather(
             *(self._fetch_site(site_id) for site_id in site_ids), return_exceptions=True
         )
@@ -327,8 +344,6 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         for site_id, result in zip(site_ids, results, strict=True):
             if isinstance(result, SiteValues):
                 data.sites[site_id] = result
-                if self._references_unknown_assets(site_id, result):
-                    self._topology_stale = True
             elif isinstance(result, NotFoundError):
                 lost.append(site_id)
             elif isinstance(result, EcoStruxureError):
@@ -352,6 +367,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
                 translation_placeholders={"error": next(iter(data.failed.values()))},
                 retry_after=max(retry_after) if retry_after else None,
             )
+        self._changes = changes_between(self.data, data, self._site_changes)
         return data
 
     def _log_availability(self, data: EcoStruxureData) -> None:

@@ -1,5 +1,6 @@
 """Facility Expert data: device identifiers, each site's topology, values and alarm reads."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from ..api import (
     Site,
 )
 from ..const import DOMAIN
+from ..coordinator import Changed, ListenKey
 from ..topology import nearest_matching, parents_first
 
 
@@ -115,3 +117,84 @@ class EcoStruxureData:
 
     sites: dict[str, SiteValues] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+
+
+def value_key(site_id: str, measurement_id: str) -> ListenKey:
+    """What a measurement's sensor listens to: its value."""
+    return ListenKey(site_id, ("value", measurement_id))
+
+
+def alarms_key(site_id: str, asset_id: str) -> ListenKey:
+    """What an asset's alarm sensors listen to: its active alarms."""
+    return ListenKey(site_id, ("alarms", asset_id))
+
+
+def _active_by_asset(alarms: tuple[Alarm, ...]) -> dict[str, list[Alarm]]:
+    index: dict[str, list[Alarm]] = {}
+    for alarm in alarms:
+        if alarm.active:
+            index.setdefault(alarm.asset_id, []).append(alarm)
+    return index
+
+
+def site_changes(site_id: str, before: SiteValues, now: SiteValues) -> set[ListenKey] | None:
+    """What changed in a site that answered both cycles; None: the site as a whole.
+
+    The whole site when its alarm operation became disabled or enabled again (availability
+    of its alarm sensors). A value changes when the number a sensor shows does (not its
+    timestamp: no entity shows that).
+    """
+    if (before.alarms is None) != (now.alarms is None):
+        return None
+    keys: set[ListenKey] = set()
+    old_values = before.values
+    kept = 0  # measurements in both answers
+    for measurement_id, latest in now.values.items():
+        old = old_values.get(measurement_id)
+        if old is latest:  # unchanged: the parser kept the previous object
+            kept += 1
+            continue
+        if old is not None:
+            kept += 1
+        if old is None or old.value != latest.value:
+            keys.add(value_key(site_id, measurement_id))
+    if kept < len(old_values):  # some went
+        keys.update(
+            value_key(site_id, measurement_id)
+            for measurement_id in old_values.keys() - now.values.keys()
+        )
+    if before.alarms != now.alarms:
+        old_active = _active_by_asset(before.alarms or ())
+        new_active = _active_by_asset(now.alarms or ())
+        for asset_id in old_active.keys() | new_active.keys():
+            if old_active.get(asset_id) != new_active.get(asset_id):
+                keys.add(alarms_key(site_id, asset_id))
+    return keys
+
+
+def changes_between(
+    previous: EcoStruxureData | None,
+    data: EcoStruxureData,
+    known: Mapping[str, set[ListenKey] | None] | None = None,
+) -> Changed | None:
+    """What changed from one cycle to the next, as the entities listen to it; None: all.
+
+    A site that answers in one cycle and not the other changes as a whole (availability).
+    `known`: the `site_changes` of sites already compared (as their answers came in).
+    """
+    if previous is None:
+        return None
+    changes = Changed()
+    changes.groups.update(previous.sites.keys() ^ data.sites.keys())
+    for site_id, now in data.sites.items():
+        if (before := previous.sites.get(site_id)) is None:
+            continue
+        if known is not None and site_id in known:
+            keys = known[site_id]
+        else:
+            keys = site_changes(site_id, before, now)
+        if keys is None:
+            changes.groups.add(site_id)
+        else:
+            changes.keys.update(keys)
+    return changes

@@ -8,6 +8,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..api import Asset
+from ..coordinator import ListenKey
 from ..entity import ChangeOnlyEntity, async_add_topology_entities
 from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
 from .data import SiteTopology, SiteValues, asset_device_id, site_device_id
@@ -22,9 +23,10 @@ class EcoStruxureEntity(ChangeOnlyEntity[EcoStruxureCoordinator]):
         site_id: str,
         unique_id: str,
         asset: Asset | None = None,
+        listen: ListenKey | None = None,
     ) -> None:
-        """Attach the entity to its site's or asset's device."""
-        super().__init__(coordinator)
+        """Attach the entity to its site's or asset's device; `listen`: what it shows."""
+        super().__init__(coordinator, listen)
         self.site_id = site_id
         self.asset = asset
         self._attr_unique_id = unique_id

@@ -13,7 +13,7 @@ from homeassistant.helpers.typing import StateType
 
 from ..api import Asset, Measurement
 from .coordinator import EcoStruxureConfigEntry, EcoStruxureCoordinator
-from .data import SiteTopology
+from .data import SiteTopology, value_key
 from .descriptions import (
     SITE_SENSORS,
     MeasurementSensorEntityDescription,
@@ -36,7 +36,13 @@ class MeasurementSensor(EcoStruxureEntity, SensorEntity):
         measurement: Measurement,
     ) -> None:
         """Describe the sensor from the measurement's quantity, context and phase."""
-        super().__init__(coordinator, site_id, f"{site_id}-{measurement.id}", asset)
+        super().__init__(
+            coordinator,
+            site_id,
+            f"{site_id}-{measurement.id}",
+            asset,
+            value_key(site_id, measurement.id),
+        )
         self.measurement = measurement
         self.entity_description = measurement_description(measurement)
         if measurement.phase:

@@ -14,6 +14,7 @@ from ..api.it_expert.models import InventoryKind
 from ..entity import async_add_topology_entities
 from .const import counts_as_alarm
 from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
+from .data import device_key
 from .descriptions import PROBLEM, STREAM
 from .entity import ITExpertEntity
 
@@ -27,7 +28,13 @@ class DeviceProblem(ITExpertEntity, BinarySensorEntity):
         self, coordinator: ITExpertCoordinator, organization_id: str, device_id: str
     ) -> None:
         """Attach the sensor to its device."""
-        super().__init__(coordinator, organization_id, device_id, PROBLEM.key)
+        super().__init__(
+            coordinator,
+            organization_id,
+            device_id,
+            PROBLEM.key,
+            device_key(organization_id, device_id),
+        )
 
     @override
     def _fingerprint(self) -> tuple[object, ...]:

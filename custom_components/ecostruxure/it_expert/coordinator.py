@@ -39,7 +39,7 @@ from ..const import (
     LOGGER,
     MANUFACTURER,
 )
-from ..coordinator import DeviceSpec, TopologyCoordinator
+from ..coordinator import Changed, DeviceSpec, TopologyCoordinator
 from .const import (
     UNDELIVERED_EVENTS_MAX,
     UNDELIVERED_EVENTS_MAX_AGE,
@@ -52,6 +52,8 @@ from .data import (
     alarm_transitions,
     apply_changes,
     apply_snapshot,
+    device_key,
+    devices_with_changed_alarms,
     it_device_id,
 )
 from .storage import (
@@ -130,6 +132,9 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
                 ).append(event)
         storage.bind(self._stored)
         self._unavailable: set[str] = set()  # logged as unavailable, not back yet
+        # Whether the inventory or the sensors may have changed since the devices were synced:
+        # comparing the whole topology each cycle costs as much as the devices are many.
+        self._topology_dirty = True
 
     # --- what is stored across restarts ---------------------------------------------------
 
@@ -225,39 +230,49 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         key: Callable[[T], str],
         snapshot: Callable[[str], Awaitable[Snapshot[T]]],
         changes: Callable[[str, int], Awaitable[Changes[T]]],
-    ) -> None:
+    ) -> bool:
+        """Bring `store` up to date; whether it may have changed."""
         now = dt_util.utcnow()
         if org.needs_full_list(resource, now):
             listed = await snapshot(org.id)
             apply_snapshot(store, listed, key)
             org.offsets[resource] = listed.offset
             org.listed_at[resource] = now
+            updated = True
         else:
             changed = await changes(org.id, org.offsets[resource])
             apply_changes(store, changed, key)
             org.offsets[resource] = changed.offset
+            updated = bool(changed.changes)
         org.read_at[resource] = now
+        return updated
 
-    async def _sync_organization(self, org: Organization) -> None:
-        """Inventory, then sensors, then alarms: in order, so parents come before children."""
+    async def _sync_organization(self, org: Organization, changed: Changed) -> None:
+        """Inventory, then sensors, then alarms: in order, so parents come before children.
+
+        The devices whose alarms changed go into `changed`: only their entities are told.
+        """
         client = self.client
-        await self._sync_resource(
+        if await self._sync_resource(
             org,
             Resource.INVENTORY,
             store=org.objects,
             key=_object_id,
             snapshot=client.inventory,
             changes=client.inventory_changes,
-        )
-        await self._sync_resource(
+        ):
+            self._topology_dirty = True
+        if await self._sync_resource(
             org,
             Resource.SENSORS,
             store=org.sensors,
             key=_sensor_id,
             snapshot=client.sensors,
             changes=client.sensor_changes,
-        )
-        self.streams[org.id].set_known_sensors(org.sensors)
+        ):
+            # Only then: the stream rebuilds its set of known sensors each time.
+            self.streams[org.id].set_known_sensors(org.sensors)
+            self._topology_dirty = True
         before = dict(org.alarms)
         offset = org.offsets.get(Resource.ALARMS)
         await self._sync_resource(
@@ -269,6 +284,10 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
             changes=client.alarm_changes,
         )
         org.index_alarms()
+        changed.keys.update(
+            device_key(org.id, device_id)
+            for device_id in devices_with_changed_alarms(before, org.alarms)
+        )
         if org.id in self._alarm_memory.last_reads:
             self._queue_events(org, before)
         else:
@@ -295,9 +314,10 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
                 retry_after=err.retry_after if isinstance(err, RateLimitedError) else None,
             ) from err
         data = ITExpertData()
+        changed = Changed()
         polled = [org for org in self.organizations.values() if org.id in covered]
         results = await asyncio.gather(
-            *(self._sync_organization(org) for org in polled), return_exceptions=True
+            *(self._sync_organization(org, changed) for org in polled), return_exceptions=True
         )
         for org, result in zip(polled, results, strict=True):
             if isinstance(result, AuthenticationError):
@@ -315,10 +335,14 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         self._log_availability(data)
         data.revoked.update(org_id for org_id in self.organizations if org_id not in covered)
         self._update_consent(data)
-        # Sensors are entities' sources without a device of their own.
-        self._async_topology_refreshed(
-            sources=tuple((org.id, frozenset(org.sensors)) for org in self.organizations.values())
-        )
+        if self._topology_dirty:
+            self._topology_dirty = False
+            # Sensors are entities' sources without a device of their own.
+            self._async_topology_refreshed(
+                sources=tuple(
+                    (org.id, frozenset(org.sensors)) for org in self.organizations.values()
+                )
+            )
         if self.organizations and not data.available and not data.revoked:
             retry_after = [
                 r.retry_after
@@ -331,6 +355,12 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
                 translation_placeholders={"error": next(iter(data.failed.values()), "")},
                 retry_after=max(retry_after) if retry_after else None,
             )
+        if self.data is not None:
+            # An organization that starts or stops answering changes as a whole.
+            changed.groups.update(self.data.available ^ data.available)
+            # Devices with events not delivered yet: their entity may have just been added.
+            changed.keys.update(device_key(*device) for device in self._events)
+            self._changes = changed
         return data
 
     def _log_availability(self, data: ITExpertData) -> None:

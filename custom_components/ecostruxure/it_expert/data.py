@@ -21,11 +21,44 @@ from ..const import (
     ALARM_RAISED,
     DOMAIN,
 )
+from ..coordinator import ListenKey
 from ..topology import nearest_matching, parents_first
 from .const import (
     FULL_SYNC_INTERVAL,
     OFFSET_MAX_AGE,
 )
+
+
+def device_key(organization_id: str, device_id: str) -> ListenKey:
+    """What a device's alarm entities listen to: the device's alarms."""
+    return ListenKey(organization_id, ("device", device_id))
+
+
+def sensor_key(organization_id: str, sensor_id: str) -> ListenKey:
+    """What a reading sensor listens to from the coordinator: its organization only.
+
+    Its readings come from the stream; a polling cycle changes only whether the
+    organization answers (a change of the whole group). A key of its own keeps its removal
+    from the coordinator's listeners cheap.
+    """
+    return ListenKey(organization_id, ("sensor", sensor_id))
+
+
+def devices_with_changed_alarms(before: dict[str, ITAlarm], after: dict[str, ITAlarm]) -> set[str]:
+    """The devices with an alarm that appeared, changed or went between two reads."""
+    devices: set[str] = set()
+    if before == after:
+        return devices
+    for alarm_id, alarm in after.items():
+        previous = before.get(alarm_id)
+        if previous != alarm:
+            devices.add(alarm.device_id or "")
+            if previous is not None:
+                devices.add(previous.device_id or "")
+    for alarm_id in before.keys() - after.keys():
+        devices.add(before[alarm_id].device_id or "")
+    devices.discard("")
+    return devices
 
 
 def it_device_id(organization_id: str, object_id: str) -> tuple[str, str]:

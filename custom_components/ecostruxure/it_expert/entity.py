@@ -4,6 +4,7 @@ from typing import override
 
 from homeassistant.helpers.device_registry import DeviceInfo
 
+from ..coordinator import ListenKey
 from ..entity import ChangeOnlyEntity
 from .coordinator import ITExpertCoordinator
 from .data import Organization, it_device_id
@@ -13,10 +14,15 @@ class ITExpertEntity(ChangeOnlyEntity[ITExpertCoordinator]):
     """An entity of an organization's device (or of the organization itself)."""
 
     def __init__(
-        self, coordinator: ITExpertCoordinator, organization_id: str, object_id: str, key: str
+        self,
+        coordinator: ITExpertCoordinator,
+        organization_id: str,
+        object_id: str,
+        key: str,
+        listen: ListenKey | None = None,
     ) -> None:
-        """Attach the entity to the device of `object_id`."""
-        super().__init__(coordinator)
+        """Attach the entity to the device of `object_id`; `listen`: what it shows."""
+        super().__init__(coordinator, listen)
         self.organization_id = organization_id
         self.object_id = object_id
         self._attr_unique_id = f"{organization_id}-{object_id}-{key}"

@@ -13,6 +13,7 @@ from homeassistant.helpers.event import async_call_later
 from ..api.it_expert.models import InventoryKind, InventoryObject, ITAlarm
 from ..entity import async_add_topology_entities
 from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
+from .data import device_key
 from .descriptions import ALARM_EVENTS, alarm_events_enabled
 from .entity import ITExpertEntity
 
@@ -38,7 +39,13 @@ class DeviceAlarmEvents(ITExpertEntity, EventEntity):
         self, coordinator: ITExpertCoordinator, organization_id: str, device: InventoryObject
     ) -> None:
         """Attach the entity to its device."""
-        super().__init__(coordinator, organization_id, device.id, ALARM_EVENTS.key)
+        super().__init__(
+            coordinator,
+            organization_id,
+            device.id,
+            ALARM_EVENTS.key,
+            device_key(organization_id, device.id),
+        )
         self._attr_entity_registry_enabled_default = alarm_events_enabled(device)
 
     @override

@@ -21,6 +21,7 @@ from ..api.it_expert.models import InventoryKind, Sensor, SensorReading, SensorV
 from ..entity import async_add_topology_entities
 from . import const
 from .coordinator import ITExpertConfigEntry, ITExpertCoordinator
+from .data import device_key, sensor_key
 from .descriptions import ALARM_SENSORS, AlarmSensorEntityDescription, reading_description
 from .entity import ITExpertEntity
 
@@ -63,7 +64,11 @@ class ReadingSensor(ITExpertEntity, RestoreSensor):
     ) -> None:
         """Describe the sensor from its type and unit; named by its label."""
         super().__init__(
-            coordinator, organization_id, sensor.device_id or "", f"sensor-{sensor.id}"
+            coordinator,
+            organization_id,
+            sensor.device_id or "",
+            f"sensor-{sensor.id}",
+            sensor_key(organization_id, sensor.id),
         )
         self.sensor = sensor
         self.entity_description = reading_description(sensor)
@@ -190,7 +195,13 @@ class AlarmSensor(ITExpertEntity, SensorEntity):
         description: AlarmSensorEntityDescription,
     ) -> None:
         """Attach the sensor to its device."""
-        super().__init__(coordinator, organization_id, device_id, description.key)
+        super().__init__(
+            coordinator,
+            organization_id,
+            device_id,
+            description.key,
+            device_key(organization_id, device_id),
+        )
         self.entity_description = description
 
     @override

@@ -1,6 +1,6 @@
 """Async client of the EcoStruxure Facility Expert Data API."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Final, Protocol
 from urllib.parse import quote
@@ -156,14 +156,23 @@ class FacilityExpertClient:
         return parse_assets(await self._transport.get_json(_site_path(paths.ASSETS, site_id)))
 
     async def get_latest_values(
-        self, site_id: str, asset_ids: Sequence[str] = ()
+        self,
+        site_id: str,
+        asset_ids: Sequence[str] = (),
+        *,
+        previous: Mapping[str, LatestValue] | None = None,
     ) -> list[LatestValue]:
-        """Return the last value of every measurement of a site (or of the given assets)."""
+        """Return the last value of every measurement of a site (or of the given assets).
+
+        A value equal to the one of its measurement in `previous` is returned as that object
+        (a poller keeps fewer new objects).
+        """
         return parse_latest_values(
             await self._transport.get_json(
                 _site_path(paths.LATEST_VALUES, site_id),
                 [("assetId", asset_id) for asset_id in asset_ids],
-            )
+            ),
+            previous,
         )
 
     async def get_time_series(

@@ -7,12 +7,15 @@ wrapped. A malformed item is skipped and logged, keeping the rest; a body whose 
 is wrong raises InvalidResponseError. No other exception escapes.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+import math
 from typing import cast
 
 from ..errors import InvalidResponseError
 from ..json_reading import (
+    ID_MAX,
     MESSAGE_MAX,
     NAME_MAX,
     UNIT_MAX,
@@ -208,13 +211,51 @@ def _asset(obj: JsonObject) -> Asset:
     )
 
 
-def _latest_value(obj: JsonObject) -> LatestValue:
-    return LatestValue(
-        measurement_id=required_id(obj, "measurementId"),
-        timestamp=_required_datetime(obj, "timestamp"),
-        value=_optional_float(obj, "value"),
-        asset_id=optional_id(obj, "assetId"),
-    )
+def _latest_value_reader(
+    previous: Mapping[str, LatestValue],
+) -> Callable[[JsonObject], LatestValue]:
+    """A reader of the latest values of one answer, the cost of a cycle with many sites.
+
+    A gateway samples its devices at once, so timestamps repeat: each distinct one is read
+    once, against one `now` (the same checks as `_required_datetime`). A plain finite float,
+    the usual value, skips the general number reader. A value equal to its `previous` one is
+    that object: most values do not change between two polls, and objects that outlive a
+    cycle are what makes the garbage collector's passes long.
+    """
+    now = datetime.now(UTC)
+    stamps: dict[str, datetime | None] = {}
+
+    def read(obj: JsonObject) -> LatestValue:
+        raw = obj.get("timestamp")
+        timestamp = None
+        if isinstance(raw, str):
+            if raw in stamps:
+                timestamp = stamps[raw]
+            else:
+                timestamp = stamps[raw] = sane_datetime(raw, now)
+        if timestamp is None:
+            raise MalformedItemError("timestamp missing or not an ISO 8601 timestamp")
+        value = obj.get("value")
+        # The usual ids are short strings: checked here, the rest by the general readers.
+        measurement_id = obj.get("measurementId")
+        if type(measurement_id) is not str or not 0 < len(measurement_id) <= ID_MAX:
+            measurement_id = required_id(obj, "measurementId")
+        asset_id = obj.get("assetId")
+        if type(asset_id) is not str or not 0 < len(asset_id) <= ID_MAX:
+            asset_id = optional_id(obj, "assetId")
+        if type(value) is not float or not math.isfinite(value):
+            value = finite_float(value)
+        old = previous.get(measurement_id)
+        if (
+            old is not None
+            and old.value == value
+            and old.timestamp == timestamp
+            and old.asset_id == asset_id
+        ):
+            return old
+        return LatestValue(measurement_id, timestamp, value, asset_id)
+
+    return read
 
 
 def _point(obj: JsonObject) -> TimeSeriesPoint:
@@ -279,9 +320,13 @@ def parse_assets(payload: object) -> list[Asset]:
     return parse_items(_list(payload, "assets"), "asset", _asset)
 
 
-def parse_latest_values(payload: object) -> list[LatestValue]:
-    """Parse a site's latest values."""
-    return parse_items(_list(payload, "values"), "latest value", _latest_value)
+def parse_latest_values(
+    payload: object, previous: Mapping[str, LatestValue] | None = None
+) -> list[LatestValue]:
+    """Parse a site's latest values; those equal to `previous` ones (by id) are those objects."""
+    return parse_items(
+        _list(payload, "values"), "latest value", _latest_value_reader(previous or {})
+    )
 
 
 def parse_series_page(payload: object) -> SeriesPage:
