@@ -1,20 +1,31 @@
 """What the entities of both services share: change-only writes, entities following a topology."""
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Iterable
+import functools
 from typing import Any, Protocol, override
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import (
-    AddConfigEntryEntitiesCallback,
-    EntityPlatform,
-    async_get_current_platform,
-)
+from homeassistant.helpers.entity_platform import EntityPlatform, async_get_current_platform
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
-from homeassistant.util import slugify
+from slugify import slugify as unicode_slugify
+
+# Entities added per step of the event loop (see _BatchedAdder).
+ADD_BATCH_SIZE = 50
+
+
+@functools.lru_cache(maxsize=4096)
+def _slug(part: str) -> str:
+    """The slug of one part of an entity id, as Home Assistant's slugify makes it ("" for none).
+
+    Site, device and entity names repeat across thousands of entities, and transliterating
+    accented names is what made suggesting their ids slow.
+    """
+    return unicode_slugify(part, separator="_")
 
 
 class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
@@ -94,7 +105,7 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
         # Entity's own rule for its part: the English (object id) name, not the UI language.
         if name := super().suggested_object_id:
             parts.append(name)
-        if object_id := slugify(" ".join(parts)):
+        if object_id := "_".join(filter(None, map(_slug, parts))):
             self.entity_id = f"{platform.domain}.{object_id}"
 
 
@@ -116,32 +127,99 @@ def _async_remove_vanished(
             registry.async_remove(registered.entity_id)
 
 
-@callback
-def async_add_topology_entities(
+class _BatchedAdder:
+    """One platform's entities, added in order by one task, ADD_BATCH_SIZE at a time.
+
+    Home Assistant's platform adds one call's entities without yielding (registry entry and
+    first state, ~0.3 ms each): tens of thousands at once would hold the event loop for
+    seconds. Between batches the loop runs whatever else is due.
+    """
+
+    def __init__(self, entry: ConfigEntry[Any], platform: EntityPlatform) -> None:
+        """Add to `platform` for `entry`; nothing queued yet."""
+        self._entry = entry
+        self._platform = platform
+        # Every source's entity, added or still queued: a later change neither adds it twice
+        # nor adds one whose source vanished meanwhile.
+        self._known: dict[str, Entity] = {}
+        self._queue: deque[Entity] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    @callback
+    def async_update(self, current: dict[str, Entity]) -> None:
+        """Queue the entities of new sources; remove those of vanished ones."""
+        if vanished := self._known.keys() - current.keys():
+            _async_remove_vanished(self._platform, self._entry, vanished)
+            for key in vanished:
+                del self._known[key]
+        new = [entity for key, entity in current.items() if key not in self._known]
+        if not new or self._stopped:
+            return
+        for entity in new:
+            self._known[entity.unique_id or ""] = entity
+        self._queue.extend(new)
+        if self._task is None:
+            self._task = self._entry.async_create_task(
+                self._platform.hass,
+                self._async_add_queued(),
+                f"{self._platform.platform_name} add {self._platform.domain} entities",
+                eager_start=False,
+            )
+
+    async def _async_add_queued(self) -> None:
+        try:
+            while self._queue:
+                batch: list[Entity] = []
+                while self._queue and len(batch) < ADD_BATCH_SIZE:
+                    entity = self._queue.popleft()
+                    if self._known.get(entity.unique_id or "") is entity:
+                        batch.append(entity)
+                if batch:
+                    await self._platform.async_add_entities(batch)
+                await asyncio.sleep(0)
+        finally:
+            self._task = None
+
+    async def async_wait(self) -> None:
+        """Return when everything queued so far is added (or adding stopped)."""
+        if self._task is not None:
+            await asyncio.wait([self._task])
+
+    @callback
+    def async_stop(self) -> None:
+        """Add nothing more: the entry unloads, and its platform is about to be reset."""
+        self._stopped = True
+        self._queue.clear()
+        if self._task is not None:
+            self._task.cancel()
+
+
+async def async_add_topology_entities(
     entry: ConfigEntry[Any],
     source: TopologySource,
-    async_add_entities: AddConfigEntryEntitiesCallback,
     build: Callable[[], Iterable[Entity]],
 ) -> None:
     """Add the entities `build` describes, now and whenever the topology changes.
 
+    Returns once the first ones are added, in batches that let the event loop run between
+    (_BatchedAdder); later changes are added the same way in the background, in order.
     An entity whose source vanished is removed (with its device, or alone when the device
     stays, such as a deleted IT Expert sensor); if the source comes back, so does the entity.
     Must be called from a platform's setup: the platform tells which entities are its own.
     """
-    platform = async_get_current_platform()
-    known: set[str] = set()
+    adder = _BatchedAdder(entry, async_get_current_platform())
 
     @callback
     def add_new() -> None:
-        current = {entity.unique_id or "": entity for entity in build()}
-        new = [entity for key, entity in current.items() if key not in known]
-        if vanished := known - current.keys():
-            _async_remove_vanished(platform, entry, vanished)
-        known.clear()
-        known.update(current)
-        if new:
-            async_add_entities(new)
+        adder.async_update({entity.unique_id or "": entity for entity in build()})
+
+    @callback
+    def stop_when_unloading() -> None:
+        if entry.state not in (ConfigEntryState.SETUP_IN_PROGRESS, ConfigEntryState.LOADED):
+            adder.async_stop()
 
     add_new()
     entry.async_on_unload(source.async_add_topology_listener(add_new))
+    entry.async_on_unload(entry.async_on_state_change(stop_when_unloading))
+    await adder.async_wait()

@@ -249,7 +249,7 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         data.revoked.update(org_id for org_id in self.organizations if org_id not in covered)
         self._update_consent(data)
         # Sensors are entities' sources without a device of their own.
-        self._async_topology_refreshed(
+        await self._async_topology_refreshed(
             sources=tuple((org.id, frozenset(org.sensors)) for org in self.organizations.values())
         )
         if self.organizations and not data.available and not data.revoked:

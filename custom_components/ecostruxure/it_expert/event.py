@@ -83,6 +83,4 @@ async def async_setup_entry(
 ) -> None:
     """Add the event entities of every IT Expert object, as the inventory changes."""
     coordinator = entry.runtime_data
-    async_add_topology_entities(
-        entry, coordinator, async_add_entities, lambda: build_events(coordinator)
-    )
+    await async_add_topology_entities(entry, coordinator, lambda: build_events(coordinator))

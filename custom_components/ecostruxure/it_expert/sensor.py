@@ -226,6 +226,4 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensor entities of every IT Expert object, as the inventory changes."""
     coordinator = entry.runtime_data
-    async_add_topology_entities(
-        entry, coordinator, async_add_entities, lambda: build_sensors(coordinator)
-    )
+    await async_add_topology_entities(entry, coordinator, lambda: build_sensors(coordinator))
