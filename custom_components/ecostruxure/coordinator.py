@@ -8,17 +8,20 @@ platforms, which add the entities of new objects and remove those of vanished on
 
 from abc import abstractmethod
 import asyncio
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.core import callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 # Devices created or updated per step of the event loop.
 DEVICE_BATCH_SIZE = 100
+
+# Told of a topology change; what it returns is awaited before the refresh goes on.
+type TopologyListener = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,12 +47,12 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Set up as a DataUpdateCoordinator, with no listener and no topology yet."""
         super().__init__(*args, **kwargs)
-        self._topology_listeners: list[CALLBACK_TYPE] = []
+        self._topology_listeners: list[TopologyListener] = []
         self._topology_key: Hashable = None
         self._topology_lock = asyncio.Lock()
 
     @callback
-    def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
+    def async_add_topology_listener(self, listener: TopologyListener) -> Callable[[], None]:
         """Call `listener` whenever objects appear, change or go; returns the remover."""
         self._topology_listeners.append(listener)
         return lambda: self._topology_listeners.remove(listener)
@@ -67,6 +70,8 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
         entities are built from besides devices (IT Expert sensors). `always` tells the
         platforms even when nothing changed. One refresh at a time, in the order they came:
         the device sync yields, and a later topology must not be overtaken by an earlier one.
+        The entities of new objects are in place before the refresh goes on, so that the
+        values and alarms that follow reach them (an alarm of a new device fires its event).
         """
         async with self._topology_lock:
             specs = tuple(self._device_specs())
@@ -75,8 +80,7 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 return
             self._topology_key = key
             await self._async_sync_devices(specs)
-            for listener in list(self._topology_listeners):
-                listener()
+            await asyncio.gather(*(listener() for listener in list(self._topology_listeners)))
 
     async def _async_sync_devices(self, specs: Iterable[DeviceSpec]) -> None:
         """Create, update and remove devices, DEVICE_BATCH_SIZE per step of the event loop.

@@ -2,12 +2,12 @@
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 import functools
 from typing import Any, Protocol, override
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import EntityPlatform, async_get_current_platform
@@ -112,8 +112,10 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
 class TopologySource(Protocol):
     """A coordinator that tells when the objects behind its entities change."""
 
-    def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
-        """Call `listener` on every change; returns the remover."""
+    def async_add_topology_listener(
+        self, listener: Callable[[], Awaitable[None]]
+    ) -> Callable[[], None]:
+        """Call (and await) `listener` on every change; returns the remover."""
 
 
 @callback
@@ -183,7 +185,9 @@ class _BatchedAdder:
 
     async def async_wait(self) -> None:
         """Return when everything queued so far is added (or adding stopped)."""
-        if self._task is not None:
+        # Never from the adding task itself (a change told while adding): it would wait for
+        # itself; what it queued is added before it ends anyway.
+        if self._task is not None and self._task is not asyncio.current_task():
             await asyncio.wait([self._task])
 
     @callback
@@ -203,7 +207,8 @@ async def async_add_topology_entities(
     """Add the entities `build` describes, now and whenever the topology changes.
 
     Returns once the first ones are added, in batches that let the event loop run between
-    (_BatchedAdder); later changes are added the same way in the background, in order.
+    (_BatchedAdder); later changes are added the same way, in order, and the coordinator
+    awaits them before it goes on with the values.
     An entity whose source vanished is removed (with its device, or alone when the device
     stays, such as a deleted IT Expert sensor); if the source comes back, so does the entity.
     Must be called from a platform's setup: the platform tells which entities are its own.
@@ -211,15 +216,15 @@ async def async_add_topology_entities(
     adder = _BatchedAdder(entry, async_get_current_platform())
 
     @callback
-    def add_new() -> None:
+    def add_new() -> Awaitable[None]:
         adder.async_update({entity.unique_id or "": entity for entity in build()})
+        return adder.async_wait()
 
     @callback
     def stop_when_unloading() -> None:
         if entry.state not in (ConfigEntryState.SETUP_IN_PROGRESS, ConfigEntryState.LOADED):
             adder.async_stop()
 
-    add_new()
     entry.async_on_unload(source.async_add_topology_listener(add_new))
     entry.async_on_unload(entry.async_on_state_change(stop_when_unloading))
-    await adder.async_wait()
+    await add_new()

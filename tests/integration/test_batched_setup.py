@@ -1,0 +1,215 @@
+"""A large portfolio's entities are added in batches that let Home Assistant run between."""
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+import logging
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import EntityPlatform
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ecostruxure import entity as shared_entity
+from custom_components.ecostruxure.const import DOMAIN
+from custom_components.ecostruxure.facility_expert.coordinator import EcoStruxureCoordinator
+from custom_components.ecostruxure.facility_expert.sensor import _sensors
+from simulator import SimulatorConfig, SimulatorServer
+
+from .conftest import Advance
+
+BATCH = 5
+
+type Hook = Callable[[int], Any]
+
+
+@pytest.fixture
+def simulator_config() -> SimulatorConfig:
+    """Three sites of twelve assets: a few hundred sensors, dozens of batches."""
+    return SimulatorConfig(seed=7, sites=3, assets_per_site=12, alarms_per_site_per_hour=0)
+
+
+class Batches:
+    """What the integration's sensor platform was asked to add, call by call."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self.hook: Hook | None = None
+
+    @property
+    def added(self) -> list[str]:
+        return [unique_id for call in self.calls for unique_id in call]
+
+
+@pytest.fixture
+def batches(monkeypatch: pytest.MonkeyPatch) -> Batches:
+    """Small batches; every call recorded; `hook(n)` runs before the n-th (from 0) is added."""
+    monkeypatch.setattr(shared_entity, "ADD_BATCH_SIZE", BATCH)
+    seen = Batches()
+    original = EntityPlatform.async_add_entities
+
+    async def spy(self: EntityPlatform, entities: Iterable[Entity], *args: Any, **kw: Any) -> None:
+        entities = list(entities)
+        if self.platform_name == DOMAIN and self.domain == "sensor":
+            if seen.hook is not None:
+                await seen.hook(len(seen.calls))
+            seen.calls.append([entity.unique_id or "" for entity in entities])
+        await original(self, entities, *args, **kw)
+
+    monkeypatch.setattr(EntityPlatform, "async_add_entities", spy)
+    return seen
+
+
+def sensor_ids(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
+    registry = er.async_get(hass)
+    return {
+        e.unique_id
+        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if e.domain == "sensor"
+    }
+
+
+def built_order(coordinator: EcoStruxureCoordinator) -> list[str]:
+    """The sensors' unique ids in the order the topology describes them."""
+    return [
+        sensor.unique_id or ""
+        for topology in coordinator.topology.values()
+        for sensor in _sensors(coordinator, topology)
+    ]
+
+
+async def test_batches_are_added_in_order_each_entity_once(
+    hass: HomeAssistant, config_entry: MockConfigEntry, batches: Batches
+) -> None:
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    # Setup returns with every entity in place, states written.
+    registry = er.async_get(hass)
+    registered = er.async_entries_for_config_entry(registry, config_entry.entry_id)
+    assert all(hass.states.get(e.entity_id) for e in registered if not e.disabled_by)
+    await hass.async_block_till_done()
+
+    assert len(batches.calls) > 15
+    assert all(1 <= len(call) <= BATCH for call in batches.calls)
+    assert batches.added == built_order(config_entry.runtime_data)
+    assert set(batches.added) == sensor_ids(hass, config_entry)
+
+
+async def test_the_loop_runs_between_batches(
+    hass: HomeAssistant, config_entry: MockConfigEntry, batches: Batches
+) -> None:
+    """Something due meanwhile (a timer, another integration) runs before the last batch."""
+    ran_after: list[int] = []
+
+    async def schedule(number: int) -> None:
+        if number == 0:
+            hass.loop.call_soon(lambda: ran_after.append(len(batches.calls)))
+
+    batches.hook = schedule
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    # It ran right after the first batch, not once all of them were added.
+    assert ran_after == [1]
+    assert len(batches.calls) > 15
+
+
+async def test_a_topology_change_while_batches_are_pending(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    batches: Batches,
+) -> None:
+    """An asset gone before its turn is never added; one that appears is added once."""
+    sim = simulator_server.simulator
+    last_site = sim.sites[-1]
+    gone = list(last_site.assets.values())[-1]
+    refresh: list[asyncio.Task[None]] = []
+
+    async def change(number: int) -> None:
+        if number != 1:
+            return
+        coordinator: EcoStruxureCoordinator = config_entry.runtime_data
+        sim.remove_asset(last_site.id, gone.id)
+        sim.add_asset(sim.sites[0].id, "feeder")
+        # A refresh of its own, as the coordinator's schedule would run it; this batch waits
+        # until the platforms were told (the topology and the telling are one step).
+        refresh.append(hass.async_create_task(coordinator._async_refresh_topology()))
+        for _ in range(1000):
+            if gone.id not in coordinator.topology[last_site.id].assets:
+                return
+            await asyncio.sleep(0)
+        pytest.fail("The topology was not refreshed")
+
+    batches.hook = change
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    await refresh[0]
+
+    coordinator: EcoStruxureCoordinator = config_entry.runtime_data
+    expected = built_order(coordinator)
+    assert sorted(batches.added) == sorted(expected)
+    assert len(batches.added) == len(set(batches.added))
+    assert set(expected) == sensor_ids(hass, config_entry)
+    gone_ids = {f"{last_site.id}-{m.id}" for m in gone.measurements}
+    assert gone_ids
+    assert not gone_ids & set(batches.added)
+    assert not gone_ids & sensor_ids(hass, config_entry)
+
+
+async def test_unloading_while_batches_are_pending_leaves_nothing_behind(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    batches: Batches,
+    advance: Advance,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """New assets are being added when the entry unloads: no entity added after it."""
+    sim = simulator_server.simulator
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    before = len(batches.calls)
+    added = [sim.add_asset(sim.sites[0].id, "feeder") for _ in range(6)]
+    unloaded: list[asyncio.Task[bool]] = []
+
+    async def unload(number: int) -> None:
+        if number == before + 1:
+            unloaded.append(
+                hass.async_create_task(
+                    hass.config_entries.async_unload(config_entry.entry_id), eager_start=False
+                )
+            )
+            # The batch waits here, as an entity being added may: the entry unloads meanwhile.
+            await asyncio.sleep(0)
+
+    batches.hook = unload
+    await advance(timedelta(seconds=60))  # values name unknown assets
+    await advance(timedelta(seconds=60))  # the topology is fetched again: six new feeders
+    await hass.async_block_till_done()
+
+    assert unloaded
+    assert await unloaded[0]
+    assert config_entry.state is ConfigEntryState.NOT_LOADED
+    # The batch in flight and those after it never reached the platform.
+    assert len(batches.calls) == before + 1
+    registry = er.async_get(hass)
+    for entry in er.async_entries_for_config_entry(registry, config_entry.entry_id):
+        state = hass.states.get(entry.entity_id)
+        assert state is None or state.attributes.get("restored"), entry.entity_id
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "did not complete in time" not in caplog.text
+
+    # Set up again, every entity is there once, the new feeders' too.
+    batches.hook = None
+    batches.calls.clear()
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert sorted(batches.added) == sorted(built_order(config_entry.runtime_data))
+    assert {f"{sim.sites[0].id}-{m.id}" for m in added[-1].measurements} <= set(batches.added)
