@@ -8,13 +8,16 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import EntityPlatform
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ecostruxure import entity as shared_entity
+from custom_components.ecostruxure import (
+    coordinator as shared_coordinator,
+    entity as shared_entity,
+)
 from custom_components.ecostruxure.const import DOMAIN
 from custom_components.ecostruxure.facility_expert.coordinator import EcoStruxureCoordinator
 from custom_components.ecostruxure.facility_expert.sensor import _sensors
@@ -137,13 +140,17 @@ async def test_a_topology_change_while_batches_are_pending(
         sim.remove_asset(last_site.id, gone.id)
         sim.add_asset(sim.sites[0].id, "feeder")
         # A refresh of its own, as the coordinator's schedule would run it; this batch waits
-        # until the platforms were told (the topology and the telling are one step).
+        # until the platforms were told.
         refresh.append(hass.async_create_task(coordinator._async_refresh_topology()))
         for _ in range(1000):
             if gone.id not in coordinator.topology[last_site.id].assets:
-                return
+                break
             await asyncio.sleep(0)
-        pytest.fail("The topology was not refreshed")
+        else:
+            pytest.fail("The topology was not refreshed")
+        # The platforms were told; their entities are built in a step or two.
+        for _ in range(10):
+            await asyncio.sleep(0)
 
     batches.hook = change
     config_entry.add_to_hass(hass)
@@ -213,3 +220,31 @@ async def test_unloading_while_batches_are_pending_leaves_nothing_behind(
     await hass.async_block_till_done()
     assert sorted(batches.added) == sorted(built_order(config_entry.runtime_data))
     assert {f"{sim.sites[0].id}-{m.id}" for m in added[-1].measurements} <= set(batches.added)
+
+
+async def test_devices_are_synced_in_steps_the_loop_runs_between(
+    hass: HomeAssistant, config_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A portfolio's thousands of devices do not hold the loop: something due runs between."""
+    monkeypatch.setattr(shared_coordinator, "DEVICE_BATCH_SIZE", 4)
+    created: list[str] = []
+    ran_after: list[int] = []
+    original = dr.DeviceRegistry.async_get_or_create
+
+    def spy(self: dr.DeviceRegistry, **kwargs: Any) -> dr.DeviceEntry:
+        if not created:
+            hass.loop.call_soon(lambda: ran_after.append(len(created)))
+        device = original(self, **kwargs)
+        if kwargs.get("config_entry_id") == config_entry.entry_id:
+            created.append(device.id)
+        return device
+
+    monkeypatch.setattr(dr.DeviceRegistry, "async_get_or_create", spy)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), config_entry.entry_id)
+    assert len(devices) == 3 * 13
+    # It ran after the first step of four devices, long before the last one.
+    assert ran_after == [4]

@@ -60,7 +60,7 @@ async def async_add_site_entities(
         coordinator,
         lambda: (
             entity
-            for topology in coordinator.topology.values()
+            for topology in list(coordinator.topology.values())
             for entity in build(coordinator, topology)
         ),
     )

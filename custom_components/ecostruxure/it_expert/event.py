@@ -70,8 +70,9 @@ class DeviceAlarmEvents(ITExpertEntity, EventEntity):
 
 def build_events(coordinator: ITExpertCoordinator) -> Iterable[Entity]:
     """An alarm event entity per listed device."""
-    for org in coordinator.organizations.values():
-        for item in org.objects.values():
+    # Copies: a refresh may change them while the entities are built (over several steps).
+    for org in list(coordinator.organizations.values()):
+        for item in list(org.objects.values()):
             if item.kind == InventoryKind.DEVICE:
                 yield DeviceAlarmEvents(coordinator, org.id, item)
 
