@@ -96,6 +96,7 @@ class SizeFigures:
     setup_cpu: float = 0.0
     setup_loop_block: float = 0.0
     setup_longest_callback: float = 0.0
+    setup_longest_callback_no_gc: float = 0.0  # of the callbacks no collection struck
     setup_gc_pause: float = 0.0
     setup_requests: int = 0
     rss_baseline_kib: int = 0
@@ -387,6 +388,7 @@ async def _set_up(
     blocks = await monitor.take()
     figures.setup_loop_block = blocks.loop
     figures.setup_longest_callback = blocks.callback
+    figures.setup_longest_callback_no_gc = blocks.callback_no_gc
     figures.setup_gc_pause = blocks.gc
     figures.setup_requests = (await sim.stats())["facility_expert"]["requests"]
     figures.entities = len(hass.states.async_entity_ids())

@@ -349,7 +349,9 @@ def targets(
             Target(
                 "no event-loop block over 50 ms during setup at the top size",
                 f"{_size(top)}: longest callback {_ms(top.setup_longest_callback)} ms, "
-                f"wait {_ms(top.setup_loop_block)} ms",
+                f"wait {_ms(top.setup_loop_block)} ms; longest garbage collection "
+                f"{_ms(top.setup_gc_pause)} ms, longest callback without one "
+                f"{_ms(top.setup_longest_callback_no_gc)} ms",
                 max(top.setup_longest_callback, top.setup_loop_block) <= 0.050,
             )
         )
