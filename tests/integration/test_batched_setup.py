@@ -52,6 +52,7 @@ class Batches:
 def batches(monkeypatch: pytest.MonkeyPatch) -> Batches:
     """Small batches; every call recorded; `hook(n)` runs before the n-th (from 0) is added."""
     monkeypatch.setattr(shared_entity, "ADD_BATCH_SIZE", BATCH)
+    monkeypatch.setattr(shared_entity, "BUILD_STEP", 4 * BATCH)
     seen = Batches()
     original = EntityPlatform.async_add_entities
 
@@ -223,7 +224,11 @@ async def test_unloading_while_batches_are_pending_leaves_nothing_behind(
 
 
 async def test_devices_are_synced_in_steps_the_loop_runs_between(
-    hass: HomeAssistant, config_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    advance: Advance,
 ) -> None:
     """A portfolio's thousands of devices do not hold the loop: something due runs between."""
     monkeypatch.setattr(shared_coordinator, "DEVICE_BATCH_SIZE", 4)
@@ -248,3 +253,10 @@ async def test_devices_are_synced_in_steps_the_loop_runs_between(
     assert len(devices) == 3 * 13
     # It ran after the first step of four devices, long before the last one.
     assert ran_after == [4]
+
+    # A site that vanishes takes its thirteen devices along, also in steps.
+    sim = simulator_server.simulator
+    sim.remove_site(sim.sites[0].id)
+    await advance(timedelta(seconds=60))
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), config_entry.entry_id)
+    assert len(devices) == 2 * 13
