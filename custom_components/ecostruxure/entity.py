@@ -242,7 +242,8 @@ async def async_add_topology_entities(
     `build` is consumed over several steps of the event loop: it must iterate over a copy of
     what a refresh changes in place.
     """
-    adder = _BatchedAdder(entry, async_get_current_platform())
+    platform = async_get_current_platform()
+    adder = _BatchedAdder(entry, platform)
 
     @callback
     def add_new() -> Awaitable[None]:
@@ -255,4 +256,7 @@ async def async_add_topology_entities(
 
     entry.async_on_unload(source.async_add_topology_listener(add_new))
     entry.async_on_unload(entry.async_on_state_change(stop_when_unloading))
-    await add_new()
+    # Home Assistant waits for the entities a platform adds outside the platform's setup
+    # timeout (60 s), which a large portfolio on slow hardware may need: so does this.
+    async with platform.hass.timeout.async_freeze(platform.domain):
+        await add_new()

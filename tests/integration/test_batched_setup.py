@@ -8,7 +8,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_platform, entity_registry as er
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import EntityPlatform
 import pytest
@@ -260,3 +260,28 @@ async def test_devices_are_synced_in_steps_the_loop_runs_between(
     await advance(timedelta(seconds=60))
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), config_entry.entry_id)
     assert len(devices) == 2 * 13
+
+
+async def test_adding_does_not_count_against_the_platform_setup_timeout(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    batches: Batches,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """On slow hardware a large portfolio takes longer to add than a platform may set up."""
+    # A tenth of a second to set up a platform; adding the sensors takes longer than that.
+    monkeypatch.setattr(entity_platform, "SLOW_SETUP_MAX_WAIT", 0.1)
+
+    async def slow(number: int) -> None:
+        if number == 1:
+            await asyncio.sleep(0.3)
+
+    batches.hook = slow
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert len(batches.calls) > 15
+    assert "is taking longer than" not in caplog.text
+    assert set(batches.added) == sensor_ids(hass, config_entry)
