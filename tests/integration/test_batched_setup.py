@@ -19,6 +19,7 @@ from custom_components.ecostruxure import (
     entity as shared_entity,
 )
 from custom_components.ecostruxure.const import DOMAIN
+from custom_components.ecostruxure.facility_expert import sensor as fe_sensor
 from custom_components.ecostruxure.facility_expert.coordinator import EcoStruxureCoordinator
 from custom_components.ecostruxure.facility_expert.sensor import _sensors
 from simulator import SimulatorConfig, SimulatorServer
@@ -285,3 +286,49 @@ async def test_adding_does_not_count_against_the_platform_setup_timeout(
     assert len(batches.calls) > 15
     assert "is taking longer than" not in caplog.text
     assert set(batches.added) == sensor_ids(hass, config_entry)
+
+
+async def test_unloading_while_new_entities_are_built_adds_none_of_them(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    batches: Batches,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The entry unloads while the entities of new assets are still being built."""
+    sim = simulator_server.simulator
+    unloaded: list[asyncio.Task[bool]] = []
+    original = fe_sensor._sensors
+
+    def sensors(coordinator: EcoStruxureCoordinator, topology: Any) -> Iterable[Entity]:
+        for number, sensor in enumerate(original(coordinator, topology)):
+            if new_site_ids and number == 0 and topology.site.id in new_site_ids:
+                unloaded.append(
+                    hass.async_create_task(
+                        hass.config_entries.async_unload(config_entry.entry_id),
+                        eager_start=False,
+                    )
+                )
+            yield sensor
+
+    new_site_ids: set[str] = set()
+    monkeypatch.setattr(fe_sensor, "_sensors", sensors)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    before = len(batches.calls)
+    added = [sim.add_asset(sim.sites[-1].id, "feeder") for _ in range(3)]
+    new_site_ids.add(sim.sites[-1].id)
+    coordinator: EcoStruxureCoordinator = config_entry.runtime_data
+    # Refreshes of their own (say an action's), which the unload does not cancel.
+    await coordinator.async_refresh()  # values name unknown assets
+    await coordinator.async_refresh()  # the topology is fetched again: built in steps
+    await hass.async_block_till_done()
+
+    assert unloaded
+    assert await unloaded[0]
+    assert len(batches.calls) == before
+    new_ids = {f"{sim.sites[-1].id}-{m.id}" for asset in added for m in asset.measurements}
+    assert not new_ids & sensor_ids(hass, config_entry)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
