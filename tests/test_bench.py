@@ -3,7 +3,8 @@
 import pytest
 
 from scripts.benchmark.cli import main
-from scripts.benchmark.polling import split_sites
+from scripts.benchmark.polling import SizeFigures, split_sites
+from scripts.benchmark.report import Target, ids_table, targets
 from scripts.benchmark.simproc import ServedSite
 
 
@@ -42,4 +43,59 @@ def test_the_benchmark_runs_at_a_tiny_size(capsys: pytest.CaptureFixture[str]) -
     assert "| no event-loop block over 25 ms at the top size: polling, one callback " in out
     assert "decoding: json " in out
     assert ", orjson " in out
+    # Entity ids: each size again under Home Assistant's own rule, and the target.
+    assert "Entity ids ending in a numeric suffix" in out
+    assert "| no entity id needs a numeric suffix " in out
+    assert "setup time the site's name in entity ids saved" in out
     assert "The benchmark took" in out
+
+
+def _figures(*, setup_wall: float, block: float, suffixed: int, rule: str = "site") -> SizeFigures:
+    return SizeFigures(
+        sites=50,
+        assets_per_site=100,
+        latency=0.0,
+        entries=[17, 17, 16],
+        entities_expected=28_400,
+        entities=28_400,
+        setup_wall=setup_wall,
+        setup_cpu=setup_wall,
+        setup_loop_block=block,
+        setup_longest_callback=block,
+        ids_rule=rule,
+        entity_ids=32_600,
+        suffixed_ids=suffixed,
+    )
+
+
+def _verdicts(found: list[Target]) -> dict[str, bool | None]:
+    return {target.name: target.met for target in found}
+
+
+def test_issue_16_setup_and_entity_id_targets() -> None:
+    before = _figures(setup_wall=14.0, block=4.5, suffixed=28_700, rule="ha")
+    after = _figures(setup_wall=9.5, block=0.040, suffixed=0)
+    met = _verdicts(targets([after], None, None, ids_before=[before]))
+    assert met["no event-loop block over 50 ms during setup at the top size"] is True
+    assert met["setup of the top size within 10 s"] is True
+    assert met["no entity id needs a numeric suffix"] is True
+    assert met["setup time the site's name in entity ids saved (information)"] is None
+
+    missed = _verdicts(targets([_figures(setup_wall=10.5, block=0.060, suffixed=3)], None, None))
+    assert missed["no event-loop block over 50 ms during setup at the top size"] is False
+    assert missed["setup of the top size within 10 s"] is False
+    assert missed["no entity id needs a numeric suffix"] is False
+    # Without the run with Home Assistant's rule there is nothing to compare with.
+    assert "setup time the site's name in entity ids saved (information)" not in missed
+
+
+def test_the_entity_id_table_compares_both_rules() -> None:
+    after = _figures(setup_wall=9.0, block=0.04, suffixed=0)
+    before = _figures(setup_wall=12.0, block=0.04, suffixed=28_700, rule="ha")
+    text = ids_table([after], [before])
+    assert "| 50 × 100 " in text
+    assert "0 (0%)" in text
+    assert "28,700 (88%)" in text
+    assert "9.0 / 12.0" in text
+    # The same size without a run under HA's rule: a dash, no comparison.
+    assert "| — " in ids_table([after], [])

@@ -8,7 +8,7 @@ platforms, which add the entities of new objects and remove those of vanished on
 
 from abc import abstractmethod
 import asyncio
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 import time
 from typing import Any, Final, override
@@ -17,6 +17,12 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+
+# Devices created or updated per step of the event loop.
+DEVICE_BATCH_SIZE = 100
+
+# Told of a topology change; what it returns is awaited before the refresh goes on.
+type TopologyListener = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,8 +94,9 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Set up as a DataUpdateCoordinator, with no listener and no topology yet."""
         super().__init__(*args, **kwargs)
-        self._topology_listeners: list[CALLBACK_TYPE] = []
+        self._topology_listeners: list[TopologyListener] = []
         self._topology_key: Hashable = None
+        self._topology_lock = asyncio.Lock()
         self._unkeyed: list[_Listener] = []
         self._keyed: dict[str, dict[Hashable, list[_Listener]]] = {}
         # What the refresh in progress changed; None: tell everyone.
@@ -177,7 +184,7 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
         return len(called)
 
     @callback
-    def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
+    def async_add_topology_listener(self, listener: TopologyListener) -> Callable[[], None]:
         """Call `listener` whenever objects appear, change or go; returns the remover."""
         self._topology_listeners.append(listener)
         return lambda: self._topology_listeners.remove(listener)
@@ -186,28 +193,37 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
     def _device_specs(self) -> Iterable[DeviceSpec]:
         """The devices of the topology, parents before their children."""
 
-    @callback
-    def _async_topology_refreshed(self, *, always: bool = False, sources: Hashable = None) -> None:
+    async def _async_topology_refreshed(
+        self, *, always: bool = False, sources: Hashable = None
+    ) -> None:
         """Bring devices in line with the topology and tell the platforms, if it changed.
 
         The key compares what the devices show (a rename is a change) and `sources`, what
         entities are built from besides devices (IT Expert sensors). `always` tells the
-        platforms even when nothing changed.
+        platforms even when nothing changed. One refresh at a time, in the order they came:
+        the device sync yields, and a later topology must not be overtaken by an earlier one.
+        The entities of new objects are in place before the refresh goes on, so that the
+        values and alarms that follow reach them (an alarm of a new device fires its event).
         """
-        specs = tuple(self._device_specs())
-        key = (specs, sources)
-        if not always and key == self._topology_key:
-            return
-        self._topology_key = key
-        self._sync_devices(specs)
-        for listener in list(self._topology_listeners):
-            listener()
+        async with self._topology_lock:
+            specs = tuple(self._device_specs())
+            key = (specs, sources)
+            if not always and key == self._topology_key:
+                return
+            self._topology_key = key
+            await self._async_sync_devices(specs)
+            await asyncio.gather(*(listener() for listener in list(self._topology_listeners)))
 
-    def _sync_devices(self, specs: Iterable[DeviceSpec]) -> None:
+    async def _async_sync_devices(self, specs: Iterable[DeviceSpec]) -> None:
+        """Create, update and remove devices, DEVICE_BATCH_SIZE per step of the event loop.
+
+        Thousands of devices at once (a large portfolio's first start) would hold the loop
+        for a good part of a second.
+        """
         registry = dr.async_get(self.hass)
         entry_id = self.config_entry.entry_id
         device_ids: dict[tuple[str, str], str] = {}
-        for spec in specs:
+        for count, spec in enumerate(specs, 1):
             device = registry.async_get_or_create(
                 config_entry_id=entry_id,
                 identifiers={spec.identifier},
@@ -221,6 +237,14 @@ class TopologyCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 via_device_id=device_ids.get(spec.via) if spec.via else None,
             )
             device_ids[spec.identifier] = device.id
-        for device in dr.async_entries_for_config_entry(registry, entry_id):
-            if not device.identifiers & device_ids.keys():
-                registry.async_remove_device(device.id)
+            if count % DEVICE_BATCH_SIZE == 0:
+                await asyncio.sleep(0)
+        gone = [
+            device.id
+            for device in dr.async_entries_for_config_entry(registry, entry_id)
+            if not device.identifiers & device_ids.keys()
+        ]
+        for count, device_id in enumerate(gone, 1):
+            registry.async_remove_device(device_id)
+            if count % DEVICE_BATCH_SIZE == 0:
+                await asyncio.sleep(0)

@@ -1,20 +1,33 @@
 """What the entities of both services share: change-only writes, entities following a topology."""
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+import functools
 from typing import Any, Protocol, override
 
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import (
-    AddConfigEntryEntitiesCallback,
-    EntityPlatform,
-    async_get_current_platform,
-)
+from homeassistant.helpers.entity_platform import EntityPlatform, async_get_current_platform
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
-from homeassistant.util import slugify
+from slugify import slugify as unicode_slugify
+
+# Entities added per step of the event loop (see _BatchedAdder).
+ADD_BATCH_SIZE = 50
+# Entities built (objects only, not added) per step of the event loop.
+BUILD_STEP = 500
+
+
+@functools.lru_cache(maxsize=4096)
+def _slug(part: str) -> str:
+    """The slug of one part of an entity id, as Home Assistant's slugify makes it ("" for none).
+
+    Site, device and entity names repeat across thousands of entities, and transliterating
+    accented names is what made suggesting their ids slow.
+    """
+    return unicode_slugify(part, separator="_")
 
 
 class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
@@ -63,7 +76,11 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
         platform: EntityPlatform,
         parallel_updates: asyncio.Semaphore | None,
     ) -> None:
-        """Suggest an entity id that starts with the owner's name, for new entities only.
+        """Link to the entity's device; suggest an id that starts with the owner's name.
+
+        The coordinator registered the device with everything it shows: linking to it spares
+        the platform a device registry update per entity (tens of thousands at a large
+        portfolio's setup). Without it (yet), device_info lets the platform create it.
 
         Asset names repeat across sites ("TGBT" in every building): HA's own rule (device
         name + entity name) then ends ids in _2, _3... Setting entity_id before the entity
@@ -71,13 +88,6 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
         entity already in the registry keeps its id.
         """
         super().add_to_platform_start(hass, platform, parallel_updates)
-        owner = self._entity_id_owner()
-        if owner is None or self.unique_id is None:
-            return
-        registry = er.async_get(hass)
-        if registry.async_get_entity_id(platform.domain, platform.platform_name, self.unique_id):
-            return
-        parts = [owner]
         identifiers = self.device_info.get("identifiers") if self.device_info else None
         entry = platform.config_entry
         device = (
@@ -87,6 +97,16 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
             if identifiers and entry is not None
             else None
         )
+        if device is not None and entry is not None and device.config_entry_id == entry.entry_id:
+            self.device_entry = device
+            self._attr_device_info = None
+        owner = self._entity_id_owner()
+        if owner is None or self.unique_id is None:
+            return
+        registry = er.async_get(hass)
+        if registry.async_get_entity_id(platform.domain, platform.platform_name, self.unique_id):
+            return
+        parts = [owner]
         if device is not None:
             device_name = device.name_by_user or device.name
             if device_name and device_name != owner:
@@ -94,15 +114,17 @@ class ChangeOnlyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEnti
         # Entity's own rule for its part: the English (object id) name, not the UI language.
         if name := super().suggested_object_id:
             parts.append(name)
-        if object_id := slugify(" ".join(parts)):
+        if object_id := "_".join(filter(None, map(_slug, parts))):
             self.entity_id = f"{platform.domain}.{object_id}"
 
 
 class TopologySource(Protocol):
     """A coordinator that tells when the objects behind its entities change."""
 
-    def async_add_topology_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
-        """Call `listener` on every change; returns the remover."""
+    def async_add_topology_listener(
+        self, listener: Callable[[], Awaitable[None]]
+    ) -> Callable[[], None]:
+        """Call (and await) `listener` on every change; returns the remover."""
 
 
 @callback
@@ -116,32 +138,125 @@ def _async_remove_vanished(
             registry.async_remove(registered.entity_id)
 
 
-@callback
-def async_add_topology_entities(
+class _BatchedAdder:
+    """One platform's entities, added in order by one task, ADD_BATCH_SIZE at a time.
+
+    Home Assistant's platform adds one call's entities without yielding (registry entry and
+    first state, ~0.3 ms each): tens of thousands at once would hold the event loop for
+    seconds. Between batches the loop runs whatever else is due.
+    """
+
+    def __init__(self, entry: ConfigEntry[Any], platform: EntityPlatform) -> None:
+        """Add to `platform` for `entry`; nothing queued yet."""
+        self._entry = entry
+        self._platform = platform
+        # Every source's entity, added or still queued: a later change neither adds it twice
+        # nor adds one whose source vanished meanwhile.
+        self._known: dict[str, Entity] = {}
+        self._queue: deque[Entity] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._building = asyncio.Lock()
+        self._stopped = False
+
+    async def async_rebuild(self, build: Callable[[], Iterable[Entity]]) -> None:
+        """Build what the topology describes, then add what is new; return once added.
+
+        Thousands of entity objects take a while to build too: BUILD_STEP at a time. One
+        build at a time, in the order asked, so that the latest topology has the last word.
+        """
+        async with self._building:
+            current: dict[str, Entity] = {}
+            for count, entity in enumerate(build(), 1):
+                current[entity.unique_id or ""] = entity
+                if count % BUILD_STEP == 0:
+                    await asyncio.sleep(0)
+            self.async_update(current)
+        await self.async_wait()
+
+    @callback
+    def async_update(self, current: dict[str, Entity]) -> None:
+        """Queue the entities of new sources; remove those of vanished ones."""
+        if self._stopped:
+            return
+        if vanished := self._known.keys() - current.keys():
+            _async_remove_vanished(self._platform, self._entry, vanished)
+            for key in vanished:
+                del self._known[key]
+        new = [entity for key, entity in current.items() if key not in self._known]
+        if not new:
+            return
+        for entity in new:
+            self._known[entity.unique_id or ""] = entity
+        self._queue.extend(new)
+        if self._task is None:
+            self._task = self._entry.async_create_task(
+                self._platform.hass,
+                self._async_add_queued(),
+                f"{self._platform.platform_name} add {self._platform.domain} entities",
+                eager_start=False,
+            )
+
+    async def _async_add_queued(self) -> None:
+        try:
+            while self._queue:
+                batch: list[Entity] = []
+                while self._queue and len(batch) < ADD_BATCH_SIZE:
+                    entity = self._queue.popleft()
+                    if self._known.get(entity.unique_id or "") is entity:
+                        batch.append(entity)
+                if batch:
+                    await self._platform.async_add_entities(batch)
+                await asyncio.sleep(0)
+        finally:
+            self._task = None
+
+    async def async_wait(self) -> None:
+        """Return when everything queued so far is added (or adding stopped)."""
+        # Never from the adding task itself (a change told while adding): it would wait for
+        # itself; what it queued is added before it ends anyway.
+        if self._task is not None and self._task is not asyncio.current_task():
+            await asyncio.wait([self._task])
+
+    @callback
+    def async_stop(self) -> None:
+        """Add nothing more: the entry unloads, and its platform is about to be reset."""
+        self._stopped = True
+        self._queue.clear()
+        if self._task is not None:
+            self._task.cancel()
+
+
+async def async_add_topology_entities(
     entry: ConfigEntry[Any],
     source: TopologySource,
-    async_add_entities: AddConfigEntryEntitiesCallback,
     build: Callable[[], Iterable[Entity]],
 ) -> None:
     """Add the entities `build` describes, now and whenever the topology changes.
 
+    Returns once the first ones are added, in batches that let the event loop run between
+    (_BatchedAdder); later changes are added the same way, in order, and the coordinator
+    awaits them before it goes on with the values.
     An entity whose source vanished is removed (with its device, or alone when the device
     stays, such as a deleted IT Expert sensor); if the source comes back, so does the entity.
     Must be called from a platform's setup: the platform tells which entities are its own.
+    `build` is consumed over several steps of the event loop: it must iterate over a copy of
+    what a refresh changes in place.
     """
     platform = async_get_current_platform()
-    known: set[str] = set()
+    adder = _BatchedAdder(entry, platform)
 
     @callback
-    def add_new() -> None:
-        current = {entity.unique_id or "": entity for entity in build()}
-        new = [entity for key, entity in current.items() if key not in known]
-        if vanished := known - current.keys():
-            _async_remove_vanished(platform, entry, vanished)
-        known.clear()
-        known.update(current)
-        if new:
-            async_add_entities(new)
+    def add_new() -> Awaitable[None]:
+        return adder.async_rebuild(build)
 
-    add_new()
+    @callback
+    def stop_when_unloading() -> None:
+        if entry.state not in (ConfigEntryState.SETUP_IN_PROGRESS, ConfigEntryState.LOADED):
+            adder.async_stop()
+
     entry.async_on_unload(source.async_add_topology_listener(add_new))
+    entry.async_on_unload(entry.async_on_state_change(stop_when_unloading))
+    # Home Assistant waits for the entities a platform adds outside the platform's setup
+    # timeout (60 s), which a large portfolio on slow hardware may need: so does this.
+    async with platform.hass.timeout.async_freeze(platform.domain):
+        await add_new()

@@ -41,6 +41,7 @@ class Blocks:
     loop: float = 0.0  # the longest a due timer waited: callbacks back to back, GC included
     callback: float = 0.0  # the longest single callback (asyncio debug's "slow callback")
     gc: float = 0.0  # the longest garbage collection, wherever it struck
+    callback_no_gc: float = 0.0  # the longest single callback no collection struck
 
 
 class LoopMonitor:
@@ -56,8 +57,9 @@ class LoopMonitor:
 
     def __init__(self) -> None:
         """Nothing is watched until `start`."""
-        self._loop = self._callback = self._gc = 0.0
+        self._loop = self._callback = self._gc = self._callback_no_gc = 0.0
         self._gc_began = 0.0
+        self._collections = 0
         self._task: asyncio.Task[None] | None = None
         self._run = asyncio.events.Handle._run  # noqa: SLF001 - what the loop calls
 
@@ -68,11 +70,14 @@ class LoopMonitor:
         run = self._run
 
         def timed(handle: asyncio.Handle) -> None:
-            began = time.perf_counter()
+            began, collections = time.perf_counter(), self._collections
             try:
                 run(handle)
             finally:
-                self._callback = max(self._callback, time.perf_counter() - began)
+                took = time.perf_counter() - began
+                self._callback = max(self._callback, took)
+                if collections == self._collections:
+                    self._callback_no_gc = max(self._callback_no_gc, took)
 
         asyncio.events.Handle._run = timed  # type: ignore[method-assign,assignment]  # noqa: SLF001
 
@@ -88,6 +93,7 @@ class LoopMonitor:
             self._gc_began = time.perf_counter()
         else:
             self._gc = max(self._gc, time.perf_counter() - self._gc_began)
+            self._collections += 1
 
     async def take(self) -> Blocks:
         """The longest blocks since the previous `take`; starts over.
@@ -95,8 +101,8 @@ class LoopMonitor:
         It lets the monitor wake first, so that a block that just ended is counted.
         """
         await asyncio.sleep(2 * LOOP_TICK)
-        blocks = Blocks(self._loop, self._callback, self._gc)
-        self._loop = self._callback = self._gc = 0.0
+        blocks = Blocks(self._loop, self._callback, self._gc, self._callback_no_gc)
+        self._loop = self._callback = self._gc = self._callback_no_gc = 0.0
         return blocks
 
     async def stop(self) -> None:

@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 import gc
 import json
 from pathlib import Path
+import re
 from typing import Any
+from unittest.mock import patch
 from urllib.parse import quote
 
 import aiohttp
@@ -43,6 +45,7 @@ from custom_components.ecostruxure.const import (
     DOMAIN,
 )
 from custom_components.ecostruxure.facility_expert.coordinator import EcoStruxureCoordinator
+from custom_components.ecostruxure.facility_expert.entity import EcoStruxureEntity
 from simulator import SimulatorConfig
 
 from .hass import add_entry, home_assistant
@@ -52,6 +55,13 @@ from .simproc import Served, ServedSite, SimulatorProcess
 
 # The share of values that changes before each measured cycle.
 VARIED_FRACTION = 0.05
+
+# Entity ids: new ones start with the site's name ("site"), or Home Assistant's own rule
+# (device and entity name, "ha"), as before issue 16, to show what the site's name saves.
+ID_RULES = ("site", "ha")
+
+# What Home Assistant appends to an entity id already taken: _2, _3...
+_SUFFIX = re.compile(r"^(?P<base>.+)_(?P<number>[0-9]+)$")
 
 
 @dataclass(slots=True)
@@ -87,6 +97,7 @@ class SizeFigures:
     setup_cpu: float = 0.0
     setup_loop_block: float = 0.0
     setup_longest_callback: float = 0.0
+    setup_longest_callback_no_gc: float = 0.0  # of the callbacks no collection struck
     setup_gc_pause: float = 0.0
     setup_requests: int = 0
     rss_baseline_kib: int = 0
@@ -96,6 +107,9 @@ class SizeFigures:
     first_cycle_state_writes: int = 0  # the first cycle after setup, nothing changed
     idle_state_writes: int = 0  # the next one, nothing changed either
     failed_refreshes: int = 0
+    ids_rule: str = "site"
+    entity_ids: int = 0  # the integration's, in the entity registry
+    suffixed_ids: int = 0  # of which Home Assistant had to end in _2, _3...
     integration: list[CycleFigures] = field(default_factory=list)
     bare: list[CycleFigures] = field(default_factory=list)
     parsing: ParseFigures = field(default_factory=ParseFigures)
@@ -210,12 +224,46 @@ async def run_size(
     *,
     latency: float = 0.0,
     profile_dir: Path | None = None,
+    ids_rule: str = "site",
 ) -> SizeFigures:
     """Set up every entry of the size in one Home Assistant, then measure `cycles` cycles.
 
     Two cycles with nothing changed come first: the first after setup catches up with the
     alarms of the margin before it, the second shows what a cycle writes when nothing moved.
     """
+    if ids_rule == "site":
+        return await _run_size(sites, assets_per_site, cycles, latency, profile_dir)
+    # Home Assistant's own rule: the entities suggest no id.
+    with patch.object(EcoStruxureEntity, "_entity_id_owner", lambda _: None):
+        figures = await _run_size(sites, assets_per_site, cycles, latency, profile_dir)
+    figures.ids_rule = ids_rule
+    return figures
+
+
+def count_suffixed(registry: er.EntityRegistry) -> tuple[int, int]:
+    """The integration's entity ids, and how many of them Home Assistant had to suffix.
+
+    An id ending in _<number> counts when the id without it is taken too: Home Assistant
+    tried that one first.
+    """
+    ids = [e.entity_id for e in registry.entities.values() if e.platform == DOMAIN]
+    suffixed = sum(
+        1
+        for entity_id in ids
+        if (match := _SUFFIX.match(entity_id))
+        and int(match["number"]) >= 2
+        and registry.async_is_registered(match["base"])
+    )
+    return len(ids), suffixed
+
+
+async def _run_size(
+    sites: int,
+    assets_per_site: int,
+    cycles: int,
+    latency: float,
+    profile_dir: Path | None,
+) -> SizeFigures:
     config = SimulatorConfig(seed=1, sites=sites, assets_per_site=assets_per_site)
     with SimulatorProcess(config, frozen=True) as sim:
         served = sim.served
@@ -243,6 +291,7 @@ async def run_size(
                 profiler.dump_stats(profile_dir / f"{name}-setup.prof")
             gc.collect()
             figures.rss_after_setup_kib = rss_kib()
+            figures.entity_ids, figures.suffixed_ids = count_suffixed(er.async_get(hass))
             writes = 0
 
             @callback
@@ -347,6 +396,7 @@ async def _set_up(
     blocks = await monitor.take()
     figures.setup_loop_block = blocks.loop
     figures.setup_longest_callback = blocks.callback
+    figures.setup_longest_callback_no_gc = blocks.callback_no_gc
     figures.setup_gc_pause = blocks.gc
     figures.setup_requests = (await sim.stats())["facility_expert"]["requests"]
     figures.entities = len(hass.states.async_entity_ids())

@@ -121,4 +121,4 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors of every site and asset."""
-    async_add_site_entities(entry, async_add_entities, _binary_sensors)
+    await async_add_site_entities(entry, _binary_sensors)

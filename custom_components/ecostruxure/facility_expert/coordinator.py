@@ -132,15 +132,15 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
             else:
                 raise result
         self._topology_fetched = dt_util.utcnow()
-        self._topology_changed()
+        await self._async_topology_changed()
 
-    def _topology_changed(self) -> None:
+    async def _async_topology_changed(self) -> None:
         """Bring devices in line with the topology, then tell the platforms.
 
         The platforms hear of every refresh, a site lost included: they add the entities they
         have not added yet, and would not add those of a site that comes back.
         """
-        self._async_topology_refreshed(always=True)
+        await self._async_topology_refreshed(always=True)
 
     def _site_found(self, site_id: str) -> None:
         ir.async_delete_issue(self.hass, DOMAIN, f"site_not_found_{site_id}")
@@ -354,7 +354,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         if lost:
             for site_id in lost:
                 self._site_lost(site_id)
-            self._topology_changed()
+            await self._async_topology_changed()
         if site_ids and not data.sites and data.failed:
             retry_after = [
                 r.retry_after

@@ -3,9 +3,7 @@
 from collections.abc import Callable, Iterable
 from typing import override
 
-from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..api import Asset
 from ..coordinator import ListenKey
@@ -53,21 +51,18 @@ class EcoStruxureEntity(ChangeOnlyEntity[EcoStruxureCoordinator]):
         return super().available and self.site_values is not None
 
 
-@callback
-def async_add_site_entities(
+async def async_add_site_entities(
     entry: EcoStruxureConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
     build: Callable[[EcoStruxureCoordinator, SiteTopology], Iterable[EcoStruxureEntity]],
 ) -> None:
     """Add the entities of every Facility Expert site and asset, as the topology changes."""
     coordinator = entry.runtime_data
-    async_add_topology_entities(
+    await async_add_topology_entities(
         entry,
         coordinator,
-        async_add_entities,
         lambda: (
             entity
-            for topology in coordinator.topology.values()
+            for topology in list(coordinator.topology.values())
             for entity in build(coordinator, topology)
         ),
     )

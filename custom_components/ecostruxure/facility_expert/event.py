@@ -128,4 +128,4 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the alarm event entities of every site and asset."""
-    async_add_site_entities(entry, async_add_entities, _events)
+    await async_add_site_entities(entry, _events)

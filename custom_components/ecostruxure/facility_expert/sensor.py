@@ -110,4 +110,4 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of every site and asset."""
-    async_add_site_entities(entry, async_add_entities, _sensors)
+    await async_add_site_entities(entry, _sensors)

@@ -93,10 +93,11 @@ class StreamConnected(ITExpertEntity, BinarySensorEntity):
 
 def build_binary_sensors(coordinator: ITExpertCoordinator) -> Iterable[Entity]:
     """A problem sensor per listed device, a stream sensor per listed organization."""
-    for org in coordinator.organizations.values():
+    # Copies: a refresh may change them while the entities are built (over several steps).
+    for org in list(coordinator.organizations.values()):
         if org.objects:
             yield StreamConnected(coordinator, org.id)
-        for item in org.objects.values():
+        for item in list(org.objects.values()):
             if item.kind == InventoryKind.DEVICE:
                 yield DeviceProblem(coordinator, org.id, item.id)
 
@@ -108,6 +109,4 @@ async def async_setup_entry(
 ) -> None:
     """Add the binary sensor entities of every IT Expert object, as the inventory changes."""
     coordinator = entry.runtime_data
-    async_add_topology_entities(
-        entry, coordinator, async_add_entities, lambda: build_binary_sensors(coordinator)
-    )
+    await async_add_topology_entities(entry, coordinator, lambda: build_binary_sensors(coordinator))

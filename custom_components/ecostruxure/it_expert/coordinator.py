@@ -338,7 +338,7 @@ class ITExpertCoordinator(TopologyCoordinator[ITExpertData]):
         if self._topology_dirty:
             self._topology_dirty = False
             # Sensors are entities' sources without a device of their own.
-            self._async_topology_refreshed(
+            await self._async_topology_refreshed(
                 sources=tuple(
                     (org.id, frozenset(org.sensors)) for org in self.organizations.values()
                 )

@@ -77,8 +77,9 @@ class DeviceAlarmEvents(ITExpertEntity, EventEntity):
 
 def build_events(coordinator: ITExpertCoordinator) -> Iterable[Entity]:
     """An alarm event entity per listed device."""
-    for org in coordinator.organizations.values():
-        for item in org.objects.values():
+    # Copies: a refresh may change them while the entities are built (over several steps).
+    for org in list(coordinator.organizations.values()):
+        for item in list(org.objects.values()):
             if item.kind == InventoryKind.DEVICE:
                 yield DeviceAlarmEvents(coordinator, org.id, item)
 
@@ -90,6 +91,4 @@ async def async_setup_entry(
 ) -> None:
     """Add the event entities of every IT Expert object, as the inventory changes."""
     coordinator = entry.runtime_data
-    async_add_topology_entities(
-        entry, coordinator, async_add_entities, lambda: build_events(coordinator)
-    )
+    await async_add_topology_entities(entry, coordinator, lambda: build_events(coordinator))

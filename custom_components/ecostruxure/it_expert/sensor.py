@@ -218,12 +218,13 @@ class AlarmSensor(ITExpertEntity, SensorEntity):
 
 def build_sensors(coordinator: ITExpertCoordinator) -> Iterable[Entity]:
     """The sensors of every listed device, and of their sensors."""
-    for org in coordinator.organizations.values():
-        for item in org.objects.values():
+    # Copies: a refresh may change them while the entities are built (over several steps).
+    for org in list(coordinator.organizations.values()):
+        for item in list(org.objects.values()):
             if item.kind == InventoryKind.DEVICE:
                 for description in ALARM_SENSORS:
                     yield AlarmSensor(coordinator, org.id, item.id, description)
-        for sensor in org.sensors.values():
+        for sensor in list(org.sensors.values()):
             # A sensor of a device not listed yet waits for it (eventual consistency).
             device = org.objects.get(sensor.device_id or "")
             if device is not None and device.kind == InventoryKind.DEVICE:
@@ -237,6 +238,4 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensor entities of every IT Expert object, as the inventory changes."""
     coordinator = entry.runtime_data
-    async_add_topology_entities(
-        entry, coordinator, async_add_entities, lambda: build_sensors(coordinator)
-    )
+    await async_add_topology_entities(entry, coordinator, lambda: build_sensors(coordinator))
