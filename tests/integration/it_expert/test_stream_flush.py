@@ -124,7 +124,7 @@ async def test_readings_during_a_flush_are_neither_lost_nor_written_twice(
                 simulator_server.simulator.it_expert.clock.now() + timedelta(minutes=1),
                 500.0,
             )
-            stream._apply(reading)  # noqa: SLF001 - exactly mid-flush, as a stream line may
+            stream._apply(reading)  # exactly mid-flush, as a stream line may arrive
             late[entity] = "500.0"
 
     writes.on_first = during_the_flush
