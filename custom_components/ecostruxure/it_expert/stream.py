@@ -202,9 +202,10 @@ class MeasurementStream:
         """Tell the pending sensors' entities, a batch at a time; one flush at a time."""
         flushing = self._flushing = self._pending
         self._pending = set()
-        # One cause for all the flush's writes. A context of its own per write would also be
-        # the start of a reference cycle (its first event is kept in it) that only a garbage
-        # collection frees: thousands a second at a fast stream.
+        # One cause for all the flush's writes. A new context per write (what a write without
+        # one gets) keeps its first event, which refers back to it: a reference cycle, with
+        # the states it holds, that only a garbage collection frees. Thousands a second at a
+        # fast stream made long full collections frequent.
         context = Context()
         try:
             while flushing:
