@@ -366,6 +366,7 @@ def targets(
                 None,
             )
         )
+        found.append(_stream_block_target(stream))
     return found
 
 
@@ -441,6 +442,34 @@ def _ids_targets(sizes: Sequence[SizeFigures], before: Sequence[SizeFigures]) ->
             )
         )
     return found
+
+
+# Issue #16: a fast stream must not stall Home Assistant.
+STREAM_TARGET_RATE = 10_000
+STREAM_TARGET_BLOCK = 0.025
+
+
+def _stream_block_target(stream: StreamFigures) -> Target:
+    """No block over 25 ms at 10,000 readings/s: callback, timer wait and GC pause."""
+    name = (
+        f"IT Expert stream at {STREAM_TARGET_RATE:,} readings/s: no block over "
+        f"{_ms(STREAM_TARGET_BLOCK)} ms"
+    )
+    rate = next((r for r in stream.rates if r.offered == STREAM_TARGET_RATE), None)
+    if rate is None:
+        behind = next((r for r in stream.rates if not r.keeps_up), None)
+        if behind is None:
+            return Target(name, f"not measured (rates up to {STREAM_TARGET_RATE:,} needed)", None)
+        return Target(name, f"fell behind at {behind.offered:,}/s", False)
+    longest = max(rate.longest_callback, rate.loop_block, rate.gc_pause)
+    return Target(
+        name,
+        f"longest callback {_ms(rate.longest_callback)} ms, wait {_ms(rate.loop_block)} ms, "
+        f"GC {_ms(rate.gc_pause)} ms ({rate.young_collections} young, "
+        f"{rate.full_collections} full collections in {rate.seconds:.0f} s)"
+        + ("" if rate.keeps_up else "; fell behind"),
+        longest <= STREAM_TARGET_BLOCK and rate.keeps_up,
+    )
 
 
 def _memory_target(sizes: Sequence[SizeFigures]) -> Target:

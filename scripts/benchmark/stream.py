@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import asdict, dataclass, field
+import gc
 from typing import Any
 from unittest.mock import patch
 
@@ -71,6 +72,10 @@ class RateFigures:
     longest_callback: float
     gc_pause: float
     drops: int
+    # Garbage collections during the window: young ones (generations 0 and 1) and full ones,
+    # whose pause grows with every object of the process.
+    young_collections: int = 0
+    full_collections: int = 0
 
     @property
     def keeps_up(self) -> bool:
@@ -187,10 +192,14 @@ async def run_stream(rates: Sequence[int], window: float) -> StreamFigures:
                 before = await sim.stats()
                 writes = 0
                 await monitor.take()
+                collections = [g["collections"] for g in gc.get_stats()]
                 with measured() as cost:
                     await asyncio.sleep(window)
                     done = stream.counters["readings"] + stream.counters["ignored"]
                     window_writes = writes
+                collected = [
+                    g["collections"] - n for g, n in zip(gc.get_stats(), collections, strict=True)
+                ]
                 blocks = await monitor.take()
                 after = await sim.stats()
                 processed = done - counters["readings"] - counters["ignored"]
@@ -207,6 +216,8 @@ async def run_stream(rates: Sequence[int], window: float) -> StreamFigures:
                     longest_callback=blocks.callback,
                     gc_pause=blocks.gc,
                     drops=stream.counters["drops"] - counters["drops"],
+                    young_collections=collected[0] + collected[1],
+                    full_collections=collected[2],
                 )
                 figures.rates.append(rate_figures)
                 if not rate_figures.keeps_up:

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import (
     area_registry as ar,
     device_registry as dr,
@@ -295,12 +295,12 @@ async def test_one_failing_listener_does_not_stop_the_others(
     stream = it_setup.streams[ORG]
     called: list[str] = []
 
-    def failing() -> None:
+    def failing(_context: Context) -> None:
         called.append("failing")
         raise RuntimeError("boom")
 
     stream.async_add_listener(SENSOR, failing)
-    stream.async_add_listener(SENSOR, lambda: called.append("second"))
+    stream.async_add_listener(SENSOR, lambda _context: called.append("second"))
     entity_id = _entity_id(hass, SENSOR)
     fake_it.send(SENSOR, _iso(datetime.now(UTC)), numericValue=18.0)
     await _until(lambda: "second" in called)

@@ -10,7 +10,7 @@ from homeassistant.components.sensor import (
     SensorEntity,
     SensorExtraStoredData,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
@@ -83,7 +83,7 @@ class ReadingSensor(ITExpertEntity, RestoreSensor):
         """Restore the last reading; follow the stream: readings, and whether they are current."""
         await self._async_restore()
         await super().async_added_to_hass()
-        self.async_on_remove(self._stream.async_add_listener(self.sensor.id, self._on_stream))
+        self.async_on_remove(self._stream.async_add_listener(self.sensor.id, self._on_reading))
         self.async_on_remove(self._stream.async_add_status_listener(self._on_stream))
 
     async def _async_restore(self) -> None:
@@ -133,6 +133,11 @@ class ReadingSensor(ITExpertEntity, RestoreSensor):
             None if reading is None else reading.timestamp,
             current_at,
         )
+
+    @callback
+    def _on_reading(self, context: Context) -> None:
+        self.async_set_context(context)  # the flush's: one cause for all its writes
+        self._handle_coordinator_update()
 
     @callback
     def _on_stream(self) -> None:

@@ -2,9 +2,10 @@
 
 Readings are applied as they arrive (a reading never moves a sensor back in time, so repeated
 and late lines are harmless) and the sensors that changed are told together, at most once a
-second, so that a burst does not flood the state machine. Reconnects, backoff and replays are
-the client library's (api/it_expert/live.py); this side only applies readings and tells the
-entities.
+second, so that a burst does not flood the state machine. A flush tells them in batches and lets
+the event loop run between two, so that a thousand sensors changing at once never hold it for
+long. Reconnects, backoff and replays are the client library's (api/it_expert/live.py); this
+side only applies readings and tells the entities.
 """
 
 import asyncio
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Context, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 
 from ..api.it_expert.client import ITExpertClient
@@ -67,10 +68,14 @@ class MeasurementStream:
         self._known: frozenset[str] = frozenset()
         self._unknown: OrderedDict[str, SensorReading] = OrderedDict()
         self.disconnected_at: datetime | None = None
-        self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
+        self._listeners: dict[str, list[Callable[[Context], None]]] = {}
         self._status_listeners: list[CALLBACK_TYPE] = []
+        # Sensors with a reading not told yet: to the next flush, or (_flushing) the running
+        # one, which tells each with its latest reading.
         self._pending: set[str] = set()
+        self._flushing: set[str] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._flush_task: asyncio.Task[None] | None = None
         self._grace_handle: asyncio.TimerHandle | None = None
         self._logged_stale = False  # "unavailable" logged, "available again" not yet
         self._applied: dict[str, int] = {"readings": 0, "ignored": 0}
@@ -116,8 +121,13 @@ class MeasurementStream:
         )
 
     @callback
-    def async_add_listener(self, sensor_id: str, listener: CALLBACK_TYPE) -> Callable[[], None]:
-        """Call `listener` when the sensor has a new reading; returns the remover."""
+    def async_add_listener(
+        self, sensor_id: str, listener: Callable[[Context], None]
+    ) -> Callable[[], None]:
+        """Call `listener` when the sensor has a new reading; returns the remover.
+
+        It gets the context of the flush: every state a flush writes has that one cause.
+        """
         self._listeners.setdefault(sensor_id, []).append(listener)
         return lambda: self._listeners[sensor_id].remove(listener)
 
@@ -188,22 +198,52 @@ class MeasurementStream:
                 self._unknown.popitem(last=False)
             return  # no entity listens to a sensor the inventory does not list
         self.readings[sensor_id] = reading
-        self._pending.add(sensor_id)
-        if self._flush_handle is None:
-            self._flush_handle = self._hass.loop.call_later(
-                const.STREAM_FLUSH_INTERVAL, self._flush
-            )
+        if sensor_id not in self._flushing:  # else the running flush tells it, this reading
+            self._pending.add(sensor_id)
+            if self._flush_handle is None and self._flush_task is None:
+                self._schedule_flush()
 
     @callback
-    def _flush(self) -> None:
+    def _schedule_flush(self) -> None:
+        self._flush_handle = self._hass.loop.call_later(
+            const.STREAM_FLUSH_INTERVAL, self._start_flush
+        )
+
+    @callback
+    def _start_flush(self) -> None:
         self._flush_handle = None
-        pending, self._pending = self._pending, set()
-        for sensor_id in pending:
-            for listener in list(self._listeners.get(sensor_id, ())):
-                try:
-                    listener()
-                except Exception:  # noqa: BLE001 - one failing entity must not stop the rest
-                    LOGGER.exception("Error updating the entity of sensor %s", sensor_id)
+        # Not eager: the task must be known before it runs (it forgets itself when done).
+        self._flush_task = self._hass.async_create_background_task(
+            self._flush(), f"flush measurement stream {self.organization_id}", eager_start=False
+        )
+
+    async def _flush(self) -> None:
+        """Tell the pending sensors' entities, a batch at a time; one flush at a time."""
+        flushing = self._flushing = self._pending
+        self._pending = set()
+        # One cause for all the flush's writes. A new context per write (what a write without
+        # one gets) keeps its first event, which refers back to it: a reference cycle, with
+        # the states it holds, that only a garbage collection frees. Thousands a second at a
+        # fast stream made long full collections frequent.
+        context = Context()
+        try:
+            while flushing:
+                for _ in range(min(len(flushing), const.STREAM_FLUSH_BATCH)):
+                    self._tell(flushing.pop(), context)
+                if flushing:
+                    await asyncio.sleep(0)  # the event loop runs between two batches
+        finally:
+            self._flush_task = None
+        if self._pending:  # readings that came during the flush, after their sensor's turn
+            self._schedule_flush()
+
+    @callback
+    def _tell(self, sensor_id: str, context: Context) -> None:
+        for listener in list(self._listeners.get(sensor_id, ())):
+            try:
+                listener(context)
+            except Exception:  # noqa: BLE001 - one failing entity must not stop the rest
+                LOGGER.exception("Error updating the entity of sensor %s", sensor_id)
 
     @callback
     def _status_changed(self) -> None:
@@ -258,4 +298,6 @@ class MeasurementStream:
         for handle in (self._flush_handle, self._grace_handle):
             if handle is not None:
                 handle.cancel()
+        if self._flush_task is not None:
+            self._flush_task.cancel()  # the entities are going: no batch is written after this
         self.live.stop()
