@@ -36,7 +36,7 @@ PAST_LIMIT: Final = timedelta(days=20 * 366)
 FUTURE_LIMIT: Final = timedelta(days=1)
 
 
-def _fast_loads() -> Callable[[bytes], object] | None:
+def _fast_loads() -> Callable[[bytes | str], object] | None:
     """The decoder of orjson, when installed (it ships with Home Assistant); else None."""
     try:
         from orjson import loads  # noqa: PLC0415 (optional: tried, not required)
@@ -48,7 +48,7 @@ def _fast_loads() -> Callable[[bytes], object] | None:
 _FAST_LOADS: Final = _fast_loads()
 
 
-def decode_json(body: bytes) -> object:
+def decode_json(body: bytes | str) -> object:
     """Decode a JSON body, with orjson when installed: several times faster on big answers.
 
     Whatever orjson refuses (NaN and Infinity, numbers beyond a double, lone surrogates, a
