@@ -367,7 +367,9 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
                 translation_placeholders={"error": next(iter(data.failed.values()))},
                 retry_after=max(retry_after) if retry_after else None,
             )
-        self._changes = changes_between(self.data, data, self._site_changes)
+        # Handed over, not kept: a cycle's changes must not outlive it.
+        site_changes, self._site_changes = self._site_changes, {}
+        self._changes = changes_between(self.data, data, site_changes)
         return data
 
     def _log_availability(self, data: EcoStruxureData) -> None:
