@@ -5,12 +5,14 @@ run side by side against the simulator for `CYCLES` polling intervals of simulat
 the simulator answers with the faults of a seeded schedule: 429 with and without Retry-After,
 500, 503, timeouts, dropped connections, truncated and non-JSON bodies, sites vanishing and
 returning, keys revoked and restored (through re-authentication), IT Expert streams cut in
-the middle of a line, and restarts of Home Assistant (stopped for 1 to 20 minutes, started
-again from its storage: tests/restart.py) with faults in the cycles around them. The test
-then checks that nothing was lost: no unhandled exception and no secret in the log, entities
-unavailable exactly while their data failed, energy never going back or to 0, every alarm the
-simulator raised or cleared seen exactly once as an event, no growth of tasks, connections or
-memory, and never more than 4 requests at a time.
+the middle of a line, and restarts of Home Assistant (stopped for half a minute to 20 minutes,
+started again from its storage: tests/restart.py) with faults in the cycles around them and IT
+Expert alarms raised and cleared while it is stopped. The test then checks that nothing was
+lost: no unhandled exception and no secret in the log, entities unavailable exactly while
+their data failed, energy never going back or to 0, every alarm either service raised or
+cleared seen exactly once as an event, after each restart every IT Expert sensor showing the
+latest reading made (those measured while stopped replayed), no growth of tasks, connections
+or memory, and never more than 4 requests at a time.
 
 How time moves. Each cycle moves Home Assistant's clock (freezegun) and the simulator's by
 the scan interval, then calls each coordinator's `async_refresh()`, as Home Assistant's
@@ -1165,7 +1167,7 @@ async def test_nothing_is_lost_over_thousands_of_cycles_of_faults(
         + f"; Home Assistant restarts {restarts.count} ({run.restart_seconds:.1f} s, "
         f"alarm events made while stopped: Facility Expert {fe_while_down}, "
         f"IT Expert {it_while_down}; IT sensors showing the latest readings after "
-        f"{run.replays_checked} of them)"
+        f"{run.replays_checked} of them, {run.replays_within_restart_cycle} within its cycle)"
         + f"; alarm events seen {(seen & made).total()} of {made.total()} made "
         f"(Facility Expert {(seen & fe_made).total()} of {fe_made.total()}, "
         f"IT Expert {(seen & it_made).total()} of {it_made.total()}), "
