@@ -27,7 +27,7 @@ tear down. The harness knows nothing of this integration: any test may use it.
 """
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Any, Self
 from unittest.mock import patch
@@ -83,18 +83,13 @@ class Restarts:
 
     def __init__(self) -> None:
         """Nothing started yet."""
-        # Those started here and not stopped yet, with their contexts: a stopped one is let go
-        # at once, or a test of many restarts would keep every instance (and look leaky).
-        self._running: list[tuple[HomeAssistant, AbstractAsyncContextManager[HomeAssistant]]] = []
+        self._stack = AsyncExitStack()
+        self.instances: list[HomeAssistant] = []  # those started here, in order
         self.count = 0  # restarts completed
-
-    @property
-    def instances(self) -> list[HomeAssistant]:
-        """The instances started here that are still running, in order."""
-        return [hass for hass, _ in self._running]
 
     async def __aenter__(self) -> Self:
         """Ready to restart."""
+        await self._stack.__aenter__()
         return self
 
     async def __aexit__(
@@ -104,10 +99,9 @@ class Restarts:
         tb: TracebackType | None,
     ) -> None:
         """Stop the instances started here that are still running, as the plugin does."""
-        while self._running:
-            hass, context = self._running.pop()
+        for hass in self.instances:
             await _teardown(hass)
-            await context.__aexit__(exc_type, exc, tb)
+        await self._stack.__aexit__(exc_type, exc, tb)
 
     async def stop(self, hass: HomeAssistant) -> None:
         """Stop `hass` as Home Assistant stops, its storage written as it would be."""
@@ -121,11 +115,6 @@ class Restarts:
         # What RestoreStateData.async_setup_dump registers outside tests.
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, dump_states)
         await hass.async_stop()
-        for index, (started, context) in enumerate(self._running):
-            if started is hass:
-                del self._running[index]
-                await context.__aexit__(None, None, None)
-                break
         _forget_storage_calls()
 
     async def start(
@@ -136,9 +125,8 @@ class Restarts:
         `before_setup` is called with the new instance before any entry is set up: to listen
         to what the entries do from their first moment (events fired at setup).
         """
-        context = _started(before_setup)
-        hass = await context.__aenter__()
-        self._running.append((hass, context))
+        hass = await self._stack.enter_async_context(_started(before_setup))
+        self.instances.append(hass)
         self.count += 1
         return hass
 
@@ -187,10 +175,11 @@ async def _started(
 
 
 def _forget_storage_calls() -> None:
-    """Let the plugin's storage mocks forget their calls, which hold every Store and instance.
+    """Let the plugin's storage mocks forget their calls: these hold every Store written.
 
     Their side effects (the mock storage) stay; only the record of calls goes, which no test
-    reads and which would keep each stopped instance, and every write's data, alive.
+    reads and which would keep each stopped instance's stores, and every write's data, alive
+    (a test of many restarts, the fault soak, would see it as a leak).
     """
     for name in ("_async_load", "_async_write_data", "async_remove"):
         reset = getattr(getattr(storage.Store, name), "reset_mock", None)
