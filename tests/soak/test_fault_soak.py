@@ -115,8 +115,9 @@ RETURN_WITHIN = 6 * 60 + 1
 QUIET = 5
 # Restarts of Home Assistant, spread evenly over the cycles; each is down half a minute (less
 # than the IT stream's grace) or 4.5 to 19.5, and a site fails in the cycles around it. It is
-# started again half a minute before the end of its cycle: its IT Expert streams run meanwhile,
-# and their first live reading gives the replay of what was measured while stopped its end.
+# started again half a minute before the end of its cycle, in which its IT Expert streams run:
+# their first live reading is where the replay of what was measured while stopped ends (the
+# service wants a replay's end).
 RESTARTS = 6
 STARTED_BEFORE_END = timedelta(seconds=30)
 RESTART_CYCLES = tuple(round(CYCLES * (i + 0.5) / RESTARTS) for i in range(RESTARTS))
