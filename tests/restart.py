@@ -115,6 +115,7 @@ class Restarts:
         # What RestoreStateData.async_setup_dump registers outside tests.
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, dump_states)
         await hass.async_stop()
+        _forget_storage_calls()
 
     async def start(
         self, before_setup: Callable[[HomeAssistant], None] | None = None
@@ -171,6 +172,19 @@ async def _started(
         await hass.async_start()
         await hass.async_block_till_done()
         yield hass
+
+
+def _forget_storage_calls() -> None:
+    """Let the plugin's storage mocks forget their calls: these hold every Store written.
+
+    Their side effects (the mock storage) stay; only the record of calls goes, which no test
+    reads and which would keep each stopped instance's stores, and every write's data, alive
+    (a test of many restarts, the fault soak, would see it as a leak).
+    """
+    for name in ("_async_load", "_async_write_data", "async_remove"):
+        reset = getattr(getattr(storage.Store, name), "reset_mock", None)
+        if reset is not None:
+            reset()
 
 
 async def _teardown(hass: HomeAssistant) -> None:

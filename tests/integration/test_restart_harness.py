@@ -53,3 +53,21 @@ async def test_restart_brings_back_entries_registries_states_and_stores(
         assert third_entry.state is ConfigEntryState.LOADED
         assert third.states.get(f"{entity.domain}.renamed") is not None
     assert DOMAIN in third.config.components
+
+
+async def test_the_storage_mocks_keep_nothing_of_a_stopped_instance(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Restarted many times (the fault soak), a test does not keep every instance's writes.
+
+    The plugin's storage mocks record each call with its Store (its instance, its data).
+    """
+    async with Restarts() as restarts:
+        second = await restarts.restart(hass)
+        third = await restarts.restart(second)
+        for mocked in (Store._async_load, Store._async_write_data, Store.async_remove):
+            assert all(
+                call.args[0].hass is third
+                for call in mocked.call_args_list  # type: ignore[attr-defined]
+            )
+        assert Store._async_load.call_args_list  # type: ignore[attr-defined]

@@ -5,12 +5,14 @@ run side by side against the simulator for `CYCLES` polling intervals of simulat
 the simulator answers with the faults of a seeded schedule: 429 with and without Retry-After,
 500, 503, timeouts, dropped connections, truncated and non-JSON bodies, sites vanishing and
 returning, keys revoked and restored (through re-authentication), IT Expert streams cut in
-the middle of a line, and restarts of Home Assistant (stopped for 1 to 20 minutes, started
-again from its storage: tests/restart.py) with faults in the cycles around them. The test
-then checks that nothing was lost: no unhandled exception and no secret in the log, entities
-unavailable exactly while their data failed, energy never going back or to 0, every alarm the
-simulator raised or cleared seen exactly once as an event, no growth of tasks, connections or
-memory, and never more than 4 requests at a time.
+the middle of a line, and restarts of Home Assistant (stopped for half a minute to 20 minutes,
+started again from its storage: tests/restart.py) with faults in the cycles around them and IT
+Expert alarms raised and cleared while it is stopped. The test then checks that nothing was
+lost: no unhandled exception and no secret in the log, entities unavailable exactly while
+their data failed, energy never going back or to 0, every alarm either service raised or
+cleared seen exactly once as an event, after each restart every IT Expert sensor showing the
+latest reading made (those measured while stopped replayed), no growth of tasks, connections
+or memory, and never more than 4 requests at a time.
 
 How time moves. Each cycle moves Home Assistant's clock (freezegun) and the simulator's by
 the scan interval, then calls each coordinator's `async_refresh()`, as Home Assistant's
@@ -31,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import gc
+import json
 import logging
 import os
 from pathlib import Path
@@ -80,6 +83,7 @@ from simulator import (
     BodyFault,
     FaultRule,
     ITExpertConfig,
+    ITExpertSimulator,
     KeyKind,
     SimSite,
     SimulatedClock,
@@ -109,10 +113,17 @@ RETURN_WITHIN = 6 * 60 + 1
 # Quiet cycles: at the start, before each resource checkpoint, and at the end (so that every
 # alarm of the simulator has been polled when the expected events are counted).
 QUIET = 5
-# Restarts of Home Assistant, spread evenly over the cycles; each is down 1 minute (the cycle's,
-# less than the IT stream's grace) or 5 to 20, and a site fails in the cycles around it.
+# Restarts of Home Assistant, spread evenly over the cycles; each is down half a minute (less
+# than the IT stream's grace) or 4.5 to 19.5, and a site fails in the cycles around it. It is
+# started again half a minute before the end of its cycle, in which its IT Expert streams run:
+# their first live reading is where the replay of what was measured while stopped ends (the
+# service wants a replay's end).
 RESTARTS = 6
+STARTED_BEFORE_END = timedelta(seconds=30)
 RESTART_CYCLES = tuple(round(CYCLES * (i + 0.5) / RESTARTS) for i in range(RESTARTS))
+# IT Expert alarms: some 70 raises and clears over the run, with the soak's own raised and
+# cleared while Home Assistant is stopped (the service's own rarely fall in those minutes).
+IT_ALARMS_PER_HOUR = 0.5  # per organization
 
 SUBSCRIPTION_KEY = "soak-subscription-key-5f1c07"
 TECHNICAL_TOKEN = "soak-technical-token-9b2e41"
@@ -501,7 +512,7 @@ def simulator_config() -> SimulatorConfig:
             rooms_per_organization=1,
             racks_per_room=1,
             outlets_per_pdu=2,
-            alarms_per_organization_per_hour=0,
+            alarms_per_organization_per_hour=IT_ALARMS_PER_HOUR,
             partner_all_key=IT_KEY,
             heartbeat_seconds=0.2,
             poll_seconds=0.02,
@@ -558,7 +569,7 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None
 
 # --- what was expected, what was seen ------------------------------------------------------
 
-type EventKey = tuple[str, str, str]  # site id, event type, alarm id
+type EventKey = tuple[str, str, str]  # site or organization id, event type, alarm id
 
 
 @dataclass(slots=True)
@@ -576,13 +587,44 @@ class Observed:
     it_unavailable_at_restart: list[str] = field(default_factory=list)
 
 
-def expected_events(sim: Simulator, sites: list[SimSite], end: datetime) -> Counter[EventKey]:
+@dataclass(frozen=True, slots=True)
+class MadeAlarm:
+    """An alarm of the simulator, of a Facility Expert site or an IT Expert organization."""
+
+    owner: str  # the site or organization id
+    id: str
+    activated: float
+    cleared: float | None
+
+
+def made_alarms(sim: Simulator, sites: list[SimSite], organizations: list[str]) -> list[MadeAlarm]:
+    """Every alarm of the simulator that may have changed since the start.
+
+    No alarm of the simulator lasts more than an hour (Facility Expert's generated ones 2 to
+    40 minutes, communication losses 10 to 60; IT Expert's 2 to 40), so those raised two
+    hours before the start are all those that may clear after it.
+    """
+    since = START.timestamp() - 2 * 3600
+    made = [
+        MadeAlarm(site.id, alarm.id, alarm.activated, alarm.cleared)
+        for site in sites
+        for alarm in sim.alarms(site, "all", since, None)
+    ]
+    made += [
+        MadeAlarm(organization_id, alarm.id, alarm.activated, alarm.cleared)
+        for organization_id in organizations
+        for alarm in sim.it_expert.alarms(organization_id)
+        if alarm.activated > since or alarm.cleared is None or alarm.cleared > since
+    ]
+    return made
+
+
+def expected_events(alarms: list[MadeAlarm], end: datetime) -> Counter[EventKey]:
     """Every raise and clear the simulator made from the start to `end`, from its alarms.
 
     Alarms already active at the start were raised before the integration looked: only their
-    clear is an event; alarms over before it are history. No alarm of the simulator lasts
-    more than an hour (generated ones 2 to 40 minutes, communication losses 10 to 60), so the
-    documented limitation of alarms active for more than a day never applies here.
+    clear is an event; alarms over before it are history. As no alarm lasts more than an hour,
+    the documented limitation of alarms active for more than a day never applies here.
 
     Re-authentication reloads the entry: what a site raised or cleared between its last read
     before the keys were refused and the reload's first read is expected too, exactly once
@@ -590,37 +632,41 @@ def expected_events(sim: Simulator, sites: list[SimSite], end: datetime) -> Coun
     """
     made: Counter[EventKey] = Counter()
     first, last = START.timestamp(), end.timestamp()
-    for site in sites:
-        for alarm in sim.alarms(site, "all", first - 2 * 3600, None):
-            active_at_start = alarm.activated <= first and (
-                alarm.cleared is None or alarm.cleared > first
-            )
-            happened = []
-            if first < alarm.activated <= last:
-                happened.append(("alarm_raised", alarm.activated))
-            if (
-                alarm.cleared is not None
-                and first < alarm.cleared <= last
-                and (alarm.activated > first or active_at_start)
-            ):
-                happened.append(("alarm_cleared", alarm.cleared))
-            for event_type, _ in happened:
-                made[site.id, event_type, alarm.id] += 1
+    for alarm in alarms:
+        if first < alarm.activated <= last:
+            made[alarm.owner, "alarm_raised", alarm.id] += 1
+        if alarm.cleared is not None and first < alarm.cleared <= last:
+            made[alarm.owner, "alarm_cleared", alarm.id] += 1
     return made
 
 
 def made_while_down(
-    sim: Simulator, sites: list[SimSite], downtimes: list[tuple[datetime, datetime]]
-) -> int:
-    """How many raises and clears happened while Home Assistant was stopped."""
+    alarms: list[MadeAlarm], downtimes: list[tuple[datetime, datetime]]
+) -> Counter[str]:
+    """How many raises and clears happened while Home Assistant was stopped, per owner."""
     windows = [(stopped.timestamp(), started.timestamp()) for stopped, started in downtimes]
-    return sum(
-        any(stopped < moment <= started for stopped, started in windows)
-        for site in sites
-        for alarm in sim.alarms(site, "all", START.timestamp() - 2 * 3600, None)
+    return Counter(
+        alarm.owner
+        for alarm in alarms
         for moment in (alarm.activated, alarm.cleared)
-        if moment is not None
+        if moment is not None and any(stopped < moment <= started for stopped, started in windows)
     )
+
+
+def latest_readings(
+    it: ITExpertSimulator, organizations: list[str]
+) -> dict[str, float | str | None]:
+    """Per sensor, the value of the newest line of the organizations' measurement logs."""
+    latest: dict[str, tuple[str, float | str | None]] = {}
+    for organization_id in organizations:
+        log = it.state(organization_id).measurements
+        for line in log.between(0, log.last):
+            body = json.loads(line)
+            value = body.get("numericValue", body.get("stringValue"))
+            sensor_id, timestamp = body["sensorId"], body["timestamp"]
+            if sensor_id not in latest or timestamp >= latest[sensor_id][0]:
+                latest[sensor_id] = (timestamp, float(value) if isinstance(value, int) else value)
+    return {sensor_id: value for sensor_id, (_, value) in latest.items()}
 
 
 class SoakRun:
@@ -671,15 +717,22 @@ class SoakRun:
         self.observed = Observed()
         self.faults: Counter[str] = Counter()
         self.site_entities: list[list[str]] = []
-        self.event_entities: dict[str, str] = {}  # entity id -> site id
+        self.event_entities: dict[str, str] = {}  # entity id -> site or organization id
         self.energy_entities: set[str] = set()
         self.it_entities: set[str] = set()
+        self.it_readings: dict[str, str] = {}  # entity id -> IT Expert sensor id
+        self.it_devices: dict[str, list[str]] = {}  # per organization, devices with events
+        self.it_test_alarm: str | None = None  # raised while stopped, cleared at the next stop
         self.returned: set[int] = set()  # vanished sites shown again
         self.last_read = [0] * SITES  # per site, the last cycle it showed its data
         self.cycle_number = 0
         self.coordinator_ok = True
         self.stale_restart = False  # restarting after more than the IT stream's grace
         self.restart_seconds = 0.0  # real time spent stopping and starting Home Assistant
+        self.replays_checked = 0  # restarts after which every IT sensor showed the latest
+        self.replays_within_restart_cycle = 0  # of these, in the cycle of the restart
+        # After a start, until the replay is checked: each organization's last measurement line.
+        self.replay_marks: dict[str, int] | None = None
         # Per restart: from the last poll before the stop to the first after the start.
         self.downtimes: list[tuple[datetime, datetime]] = []
         self.expected_log: Counter[str] = Counter()
@@ -713,11 +766,23 @@ class SoakRun:
             if e.domain == "event"
         }
         assert len(self.event_entities) == SITES
-        self.it_entities = {
-            e.entity_id
+        it_entries = [
+            e
             for e in er.async_entries_for_config_entry(registry, self.it_entry.entry_id)
             if e.disabled_by is None
-        }
+        ]
+        self.it_entities = {e.entity_id for e in it_entries}
+        for e in it_entries:
+            organization_id = next(o for o in self.organizations if e.unique_id.startswith(o))
+            object_key = e.unique_id.removeprefix(f"{organization_id}-")
+            if e.domain == "event":
+                self.event_entities[e.entity_id] = organization_id
+                device_id = object_key.removesuffix("-alarms")
+                self.it_devices.setdefault(organization_id, []).append(device_id)
+            elif e.domain == "sensor" and "-sensor-" in object_key:
+                self.it_readings[e.entity_id] = object_key.partition("-sensor-")[2]
+        assert sorted(self.it_devices) == sorted(self.organizations)
+        assert len(self.it_readings) > 10 * ORGANIZATIONS
         self.energy_entities = {
             state.entity_id
             for state in hass.states.async_all("sensor")
@@ -774,6 +839,10 @@ class SoakRun:
         self.stale_restart = False
         self.timer = PollTimer(now)
         self.faults["Home Assistant restarted"] += 1
+        self.replay_marks = {
+            organization_id: self.it.state(organization_id).measurements.last
+            for organization_id in self.organizations
+        }
 
     async def tear_down(self) -> None:
         """Unload both entries (entities become unavailable: no longer watched)."""
@@ -795,12 +864,11 @@ class SoakRun:
             began = real_clock()
             await self._stop()
             self.restart_seconds += real_clock() - began
-            down = SCAN * (plan.restart - 1)  # and this cycle's minute
-            self.freezer.tick(down)
-            self.it.advance(down)
-            self.stale_restart = SCAN * plan.restart >= it_const.STREAM_GRACE
-        self.freezer.tick(SCAN)
-        self.it.advance(SCAN)  # the clock both services share; open streams see it at once
+            down = SCAN * plan.restart - STARTED_BEFORE_END
+            self._while_stopped(down)
+            self.stale_restart = down >= it_const.STREAM_GRACE
+        else:
+            self._tick(SCAN)
         now = sim.clock.now()
         if plan.restore_site is not None:
             sim.restore_site(self.site_ids[plan.restore_site])
@@ -816,12 +884,15 @@ class SoakRun:
         for kind, options in plan.rules:
             sim.faults.add(FaultRule(**options))
             self.faults[kind] += 1
-        due = self.timer.due is not None and self.timer.due <= now
+        # The cycle's end, for a Home Assistant stopped at its start as for one running.
+        end = now + STARTED_BEFORE_END if plan.restart else now
+        due = self.timer.due is not None and self.timer.due <= end
         assert due == plan.poll, f"cycle {number}: Home Assistant polls: {due}"
         if plan.restart:
             began = real_clock()
             await self._start(now)  # the setup polls
             self.restart_seconds += real_clock() - began
+            self._tick(STARTED_BEFORE_END)
         elif due:
             coordinator = self.fe_entry.runtime_data
             await coordinator.async_refresh()
@@ -832,6 +903,88 @@ class SoakRun:
             await self._drop_stream(self.organizations[plan.drop_stream])
         await self.hass.async_block_till_done()
         self._expect_log(plan, self._check_states(plan))
+        if self.replay_marks is not None:
+            await self._check_readings_replayed()
+
+    def _tick(self, delta: timedelta) -> None:
+        self.freezer.tick(delta)
+        self.it.advance(delta)  # the clock both services share; open streams see it at once
+
+    def _while_stopped(self, down: timedelta) -> None:
+        """IT Expert alarms change while Home Assistant is stopped, at quarters of `down`.
+
+        The alarm raised at the previous stop clears, another is raised (to clear at the next
+        stop), and in a stop past the stream's grace one more is raised and cleared: each
+        change fires once after the start, in order.
+        """
+        number = len(self.downtimes)
+        organization_id = self.organizations[number % ORGANIZATIONS]
+        devices = self.it_devices[organization_id]
+        quarter = down / 4
+        self._tick(quarter)
+        if self.it_test_alarm is not None:
+            self.it.clear_alarm(self.it_test_alarm)
+        self._tick(quarter)
+        self.it.state(organization_id)  # the service's own changes until now come first
+        self.it_test_alarm = self.it.raise_alarm(organization_id, devices[number % len(devices)])
+        brief = None
+        if down >= it_const.STREAM_GRACE:
+            device_id = devices[(number + 1) % len(devices)]
+            brief = self.it.raise_alarm(organization_id, device_id, label="Brief test alarm")
+        self._tick(quarter)
+        if brief is not None:
+            self.it.clear_alarm(brief)
+        self._tick(down - 3 * quarter)
+
+    async def _check_readings_replayed(self) -> None:
+        """The IT sensors show the latest readings made, those made while stopped included.
+
+        The streams replay these from the offsets stored at the stop, up to their first live
+        reading, as the service wants a replay's end; the live readings are newer. Checked in
+        the first cycle in which every organization made a live reading since the start; no
+        fault of this soak makes the service refuse a replay (none may be refused).
+        """
+        assert self.replay_marks is not None
+        if any(
+            self.it.state(organization_id).measurements.last <= mark
+            for organization_id, mark in self.replay_marks.items()
+        ):
+            return  # no live reading yet: no replay either
+        streams = self.it_entry.runtime_data.streams
+        latest = latest_readings(self.it, self.organizations)
+
+        def wrong() -> list[str]:
+            return [
+                f"{entity}: {shown} instead of {latest.get(sensor_id)}"
+                for entity, sensor_id in self.it_readings.items()
+                if (shown := self._reading_shown(entity)) != latest.get(sensor_id)
+            ]
+
+        try:
+            await wait_for(lambda: not wrong(), seconds=10)
+        except AssertionError:
+            counters = {org: stream.counters for org, stream in streams.items()}
+            raise AssertionError(f"cycle {self.cycle_number}: {wrong()[:5]}, {counters}") from None
+        for organization_id, stream in streams.items():
+            counters = stream.counters
+            assert counters["replays_completed"] == counters["replays"] >= 1, (
+                organization_id,
+                counters,
+            )
+            assert counters["replays_refused"] == 0, (organization_id, counters)
+        self.replays_checked += 1
+        self.replays_within_restart_cycle += self.cycle_number in RESTART_CYCLES
+        self.replay_marks = None
+
+    def _reading_shown(self, entity_id: str) -> float | str | None:
+        """What an IT sensor shows, as the simulator's reading it comes from."""
+        state = self.hass.states.get(entity_id)
+        if state is None or state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
+            return None
+        try:
+            return float(state.state)
+        except ValueError:
+            return state.state
 
     async def _reauthenticate(self, now: datetime) -> None:
         """The secrets work again: the user confirms them in the re-authentication flow."""
@@ -931,9 +1084,9 @@ class SoakRun:
             # time again is the last event restored (the entity came back), not a new one.
             if new.state > self.observed.last_event.get(entity_id, ""):
                 self.observed.last_event[entity_id] = new.state
-                site_id = self.event_entities[entity_id]
+                owner = self.event_entities[entity_id]
                 self.observed.events[
-                    site_id, new.attributes["event_type"], new.attributes["alarm_id"]
+                    owner, new.attributes["event_type"], new.attributes["alarm_id"]
                 ] += 1
         elif entity_id in self.energy_entities:
             value = float(new.state)
@@ -992,8 +1145,9 @@ async def test_nothing_is_lost_over_thousands_of_cycles_of_faults(
                 if cycle == CHECKPOINT:
                     checkpoint = Resources.measure(run.hass)
             final = Resources.measure(run.hass)
-            made = expected_events(sim, sites, sim.clock.now())
-            across_restarts = made_while_down(sim, sites, run.downtimes)
+            alarms = made_alarms(sim, sites, run.organizations)
+            made = expected_events(alarms, sim.clock.now())
+            while_down = made_while_down(alarms, run.downtimes)
             await run.tear_down()
     assert checkpoint is not None
     assert final is not None
@@ -1002,14 +1156,22 @@ async def test_nothing_is_lost_over_thousands_of_cycles_of_faults(
     seen = observed.events
     missed = made - seen
     repeated = seen - made
+    it_made = Counter({key: n for key, n in made.items() if key[0] in run.organizations})
+    fe_made = made - it_made
+    it_while_down = sum(n for owner, n in while_down.items() if owner in run.organizations)
+    fe_while_down = while_down.total() - it_while_down
     faults = run.faults
     summary = (
         f"soak: {CYCLES} cycles ({CYCLES * SCAN / timedelta(hours=1):.0f} h simulated) in "
         f"{real_clock() - began:.0f} s; faults: "
         + ", ".join(f"{kind} {count}" for kind, count in sorted(faults.items()))
         + f"; Home Assistant restarts {restarts.count} ({run.restart_seconds:.1f} s, "
-        f"{across_restarts} alarm events made while stopped)"
-        + f"; alarm events seen {(seen & made).total()} of {made.total()} made, "
+        f"alarm events made while stopped: Facility Expert {fe_while_down}, "
+        f"IT Expert {it_while_down}; IT sensors showing the latest readings after "
+        f"{run.replays_checked} of them, {run.replays_within_restart_cycle} within its cycle)"
+        + f"; alarm events seen {(seen & made).total()} of {made.total()} made "
+        f"(Facility Expert {(seen & fe_made).total()} of {fe_made.total()}, "
+        f"IT Expert {(seen & it_made).total()} of {it_made.total()}), "
         f"{missed.total()} missed, {repeated.total()} unexpected; "
         f"peak concurrent requests {sim.stats.peak_in_flight} (cap {CONCURRENCY_CAP}); "
         f"first -> last thousand cycles: tasks {checkpoint.tasks}->{final.tasks}, "
@@ -1034,13 +1196,19 @@ async def test_nothing_is_lost_over_thousands_of_cycles_of_faults(
     assert not observed.rewrites, observed.rewrites[:10]
     assert not missed, sorted(missed)[:10]
     assert not repeated, sorted(repeated)[:10]
-    assert made.total() > 400  # the soak did exercise the alarms
+    assert fe_made.total() > 400  # the soak did exercise the alarms, of both services
+    assert it_made.total() > 50
     # Requests overlapped, and never more than the client's cap.
     assert 1 < sim.stats.peak_in_flight <= CONCURRENCY_CAP
     # Every kind of fault happened, and every outage was logged once (and its recovery).
     assert set(FAULT_KINDS) <= set(faults)
     assert restarts.count == RESTARTS
-    assert across_restarts > 0  # the reach-back after a restart was exercised
+    # The reach-back and the replay after a restart were exercised, for both services.
+    assert fe_while_down > 0
+    assert it_while_down > RESTARTS
+    # Within the restart's cycle: each organization's 30 sensors, reporting every 5 minutes,
+    # gave a first live reading (which opens the replay) in the half minute it ran.
+    assert run.replays_checked == run.replays_within_restart_cycle == RESTARTS
     for kind in ("site vanished", "keys revoked", "stream dropped mid-line"):
         assert faults[kind] > 0, kind
     assert log.expected == run.expected_log
