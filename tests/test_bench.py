@@ -47,6 +47,8 @@ def test_the_benchmark_runs_at_a_tiny_size(capsys: pytest.CaptureFixture[str]) -
     assert "Entity ids ending in a numeric suffix" in out
     assert "| no entity id needs a numeric suffix " in out
     assert "setup time the site's name in entity ids saved" in out
+    assert "what one full garbage collection of the process costs" in out
+    assert "| memory flat over polling cycles " in out
     assert "The benchmark took" in out
 
 
@@ -99,3 +101,32 @@ def test_the_entity_id_table_compares_both_rules() -> None:
     assert "9.0 / 12.0" in text
     # The same size without a run under HA's rule: a dash, no comparison.
     assert "| — " in ids_table([after], [])
+
+
+def test_setup_blocks_of_the_integration_are_told_apart_from_garbage_collections() -> None:
+    figures = _figures(setup_wall=8.0, block=0.650, suffixed=0)
+    figures.setup_gc_pause = 0.640
+    figures.setup_longest_callback_no_gc = 0.005
+    figures.full_gc_baseline, figures.gc_objects_baseline = 0.120, 1_500_000
+    figures.full_gc_after_setup, figures.gc_objects_after_setup = 0.600, 4_000_000
+    found = targets([figures], None, None)
+    met = _verdicts(found)
+    assert met["no event-loop block over 50 ms during setup at the top size"] is False
+    assert met["the same, the integration's own work (callbacks no collection struck)"] is True
+    costs = next(t for t in found if t.name.startswith("what one full garbage collection"))
+    assert costs.met is None
+    assert "120 ms for 1,500,000 objects" in costs.figure
+    assert "600 ms for 4,000,000" in costs.figure
+
+    figures.setup_longest_callback_no_gc = 0.080
+    met = _verdicts(targets([figures], None, None))
+    assert met["the same, the integration's own work (callbacks no collection struck)"] is False
+
+
+def test_memory_must_stay_flat_over_the_cycles() -> None:
+    figures = _figures(setup_wall=8.0, block=0.01, suffixed=0)
+    figures.rss_after_setup_kib, figures.rss_after_cycles_kib = 500 * 1024, 510 * 1024
+    name = "memory flat over polling cycles (within 5 % of after setup)"
+    assert _verdicts(targets([figures], None, None))[name] is True
+    figures.rss_after_cycles_kib = 560 * 1024
+    assert _verdicts(targets([figures], None, None))[name] is False

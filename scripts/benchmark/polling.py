@@ -13,6 +13,7 @@ import gc
 import json
 from pathlib import Path
 import re
+import time
 from typing import Any
 from unittest.mock import patch
 from urllib.parse import quote
@@ -99,6 +100,12 @@ class SizeFigures:
     setup_longest_callback: float = 0.0
     setup_longest_callback_no_gc: float = 0.0  # of the callbacks no collection struck
     setup_gc_pause: float = 0.0
+    # One full garbage collection timed on purpose, with Home Assistant alone and after setup:
+    # what any full collection costs at that heap, whoever's objects fill it.
+    full_gc_baseline: float = 0.0
+    full_gc_after_setup: float = 0.0
+    gc_objects_baseline: int = 0
+    gc_objects_after_setup: int = 0
     setup_requests: int = 0
     rss_baseline_kib: int = 0
     rss_after_setup_kib: int = 0
@@ -240,6 +247,14 @@ async def run_size(
     return figures
 
 
+def _timed_full_collection() -> float:
+    """Seconds one full garbage collection takes now (run twice: the first frees garbage)."""
+    gc.collect()
+    start = time.perf_counter()
+    gc.collect()
+    return time.perf_counter() - start
+
+
 def count_suffixed(registry: er.EntityRegistry) -> tuple[int, int]:
     """The integration's entity ids, and how many of them Home Assistant had to suffix.
 
@@ -280,7 +295,8 @@ async def _run_size(
             )
             monitor = LoopMonitor()
             monitor.start()
-            gc.collect()
+            figures.full_gc_baseline = _timed_full_collection()
+            figures.gc_objects_baseline = len(gc.get_objects())
             figures.rss_baseline_kib = rss_kib()
             profiler = cProfile.Profile() if profile_dir else None
             coordinators = await _set_up(
@@ -289,7 +305,8 @@ async def _run_size(
             name = f"{sites}x{assets_per_site}"
             if profiler is not None and profile_dir is not None:
                 profiler.dump_stats(profile_dir / f"{name}-setup.prof")
-            gc.collect()
+            figures.full_gc_after_setup = _timed_full_collection()
+            figures.gc_objects_after_setup = len(gc.get_objects())
             figures.rss_after_setup_kib = rss_kib()
             figures.entity_ids, figures.suffixed_ids = count_suffixed(er.async_get(hass))
             writes = 0

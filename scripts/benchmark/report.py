@@ -341,9 +341,24 @@ def targets(
                 "no event-loop block over 50 ms during setup at the top size",
                 f"{_size(top)}: longest callback {_ms(top.setup_longest_callback)} ms, "
                 f"wait {_ms(top.setup_loop_block)} ms; longest garbage collection "
-                f"{_ms(top.setup_gc_pause)} ms, longest callback without one "
-                f"{_ms(top.setup_longest_callback_no_gc)} ms",
+                f"{_ms(top.setup_gc_pause)} ms",
                 max(top.setup_longest_callback, top.setup_loop_block) <= 0.050,
+            )
+        )
+        found.append(
+            Target(
+                "the same, the integration's own work (callbacks no collection struck)",
+                f"{_size(top)}: longest {_ms(top.setup_longest_callback_no_gc)} ms",
+                top.setup_longest_callback_no_gc <= 0.050,
+            )
+        )
+        found.append(
+            Target(
+                "what one full garbage collection of the process costs (information)",
+                f"Home Assistant alone: {_ms(top.full_gc_baseline)} ms for "
+                f"{top.gc_objects_baseline:,} objects; after setup of {_size(top)}: "
+                f"{_ms(top.full_gc_after_setup)} ms for {top.gc_objects_after_setup:,}",
+                None,
             )
         )
         found.append(
@@ -355,6 +370,7 @@ def targets(
         )
         found.extend(_ids_targets(sizes, ids_before))
     found.append(_memory_target(sizes))
+    found.append(_flat_memory_target(sizes))
     if stream is not None:
         kept = [r.offered for r in stream.rates if r.keeps_up]
         at_100 = next((r for r in stream.rates if r.offered == 100), None)
@@ -484,6 +500,26 @@ def _memory_target(sizes: Sequence[SizeFigures]) -> Target:
         f"{per_middle:.1f} KiB/entity at {middle.entities:,} entities, "
         f"{per_top:.1f} at {top.entities:,} (within 25 %)",
         abs(per_top - per_middle) <= 0.25 * per_middle,
+    )
+
+
+def _flat_memory_target(sizes: Sequence[SizeFigures]) -> Target:
+    """Flat over cycles: resident memory after the cycles within 5 % of after setup."""
+    name = "memory flat over polling cycles (within 5 % of after setup)"
+    if not sizes:
+        return Target(name, "no size measured", None)
+    growth = [
+        (f, (f.rss_after_cycles_kib - f.rss_after_setup_kib) / max(f.rss_after_setup_kib, 1))
+        for f in sizes
+    ]
+    return Target(
+        name,
+        "; ".join(
+            f"{_size(f)}: {f.rss_after_setup_kib / MIB:.0f} → {f.rss_after_cycles_kib / MIB:.0f} "
+            f"MiB ({share:+.1%}) over {len(f.integration)} cycles"
+            for f, share in growth
+        ),
+        all(share <= 0.05 for _, share in growth),
     )
 
 
