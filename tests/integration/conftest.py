@@ -1,7 +1,8 @@
 """Fixtures of the Home Assistant tests: a config entry for the simulator, time aligned."""
 
+from collections import Counter
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -21,6 +22,7 @@ from custom_components.ecostruxure.const import (
     DOMAIN,
     SERVICE_FACILITY_EXPERT,
 )
+from custom_components.ecostruxure.entity import ChangeOnlyEntity
 from simulator import Simulator, SimulatorConfig, SimulatorServer
 from tests.simulator_fixtures import simulator_at_hass_now
 
@@ -92,3 +94,17 @@ def advance(
         await hass.async_block_till_done(wait_background_tasks=True)
 
     return move
+
+
+@pytest.fixture
+def called(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often each entity was called back by its coordinator (patched before setup)."""
+    calls: Counter[str] = Counter()
+    original = ChangeOnlyEntity._handle_coordinator_update
+
+    def counting(self: ChangeOnlyEntity[Any]) -> None:
+        calls[self.entity_id] += 1
+        original(self)
+
+    monkeypatch.setattr(ChangeOnlyEntity, "_handle_coordinator_update", counting)
+    return calls

@@ -13,7 +13,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.ecostruxure import coordinator as shared_coordinator
 from custom_components.ecostruxure.api import Alarm, LatestValue
 from custom_components.ecostruxure.coordinator import ListenKey
-from custom_components.ecostruxure.entity import ChangeOnlyEntity
 from custom_components.ecostruxure.facility_expert.coordinator import EcoStruxureCoordinator
 from custom_components.ecostruxure.facility_expert.data import (
     EcoStruxureData,
@@ -27,20 +26,6 @@ from simulator import Simulator, SimulatorServer
 from .conftest import Advance
 
 MINUTE = timedelta(seconds=60)
-
-
-@pytest.fixture
-def called(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """How often each entity was called back by its coordinator (patched before setup)."""
-    calls: Counter[str] = Counter()
-    original = ChangeOnlyEntity._handle_coordinator_update
-
-    def counting(self: ChangeOnlyEntity[Any]) -> None:
-        calls[self.entity_id] += 1
-        original(self)
-
-    monkeypatch.setattr(ChangeOnlyEntity, "_handle_coordinator_update", counting)
-    return calls
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ecostruxure.entity import ChangeOnlyEntity
 from custom_components.ecostruxure.it_expert.coordinator import ITExpertCoordinator
 from custom_components.ecostruxure.it_expert.data import it_device_id
 from custom_components.ecostruxure.it_expert.stream import MeasurementStream
@@ -17,20 +16,6 @@ from simulator import SimulatorServer
 
 from .conftest import wait_for
 from .test_entities import device_of, org_of, state
-
-
-@pytest.fixture
-def called(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """How often each entity was called back (patched before setup)."""
-    calls: Counter[str] = Counter()
-    original = ChangeOnlyEntity._handle_coordinator_update
-
-    def counting(self: ChangeOnlyEntity[Any]) -> None:
-        calls[self.entity_id] += 1
-        original(self)
-
-    monkeypatch.setattr(ChangeOnlyEntity, "_handle_coordinator_update", counting)
-    return calls
 
 
 @pytest.fixture
