@@ -8,17 +8,17 @@ was raised or cleared meanwhile fires once, and what was delivered before does n
 
 from dataclasses import asdict, fields
 from datetime import datetime
-from typing import Any, override
+from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from ..alarm_memory import AlarmMemory
 from ..api import Alarm
 from ..const import ALARM_WINDOW_MARGIN, DOMAIN, LOGGER, MAX_ALARM_WINDOW
+from ..stored import VersionedStore, stored_time
 from .data import SiteAlarms
 
 STORAGE_VERSION = 1
@@ -39,9 +39,8 @@ def storage_key(entry_id: str) -> str:
 
 
 def _instant(value: Any) -> datetime:
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError(f"{value!r} has no UTC offset")
+    if (moment := stored_time(value)) is None:
+        raise ValueError(f"{value!r} is not a time with a UTC offset")
     return moment
 
 
@@ -68,26 +67,12 @@ def _site_alarms(data: dict[str, Any]) -> SiteAlarms:
     return SiteAlarms(_instant(data["polled"]), tuple(_alarm(a) for a in data["alarms"]))
 
 
-class _Store(Store[dict[str, Any]]):
-    """The store, with the way to read what older versions wrote."""
-
-    @override
-    async def _async_migrate_func(
-        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
-    ) -> dict[str, Any]:
-        if old_major_version < STORAGE_VERSION:
-            # Nothing was stored before version 1: no read to carry over.
-            return {"sites": {}}
-        # A newer minor version of this layout only adds fields, which a read ignores.
-        return old_data
-
-
 class AlarmStore:
     """The stored alarm reads of one entry; one per entry and process, across reloads."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str, memory: AlarmMemory[SiteAlarms]) -> None:
         """Nothing read or written yet."""
-        self._store = _Store(
+        self._store = VersionedStore(
             hass, STORAGE_VERSION, storage_key(entry_id), minor_version=STORAGE_MINOR_VERSION
         )
         self._memory = memory

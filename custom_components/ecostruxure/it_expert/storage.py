@@ -9,16 +9,16 @@ the file; a reload keeps it.
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, override
+from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..alarm_memory import AlarmMemory
 from ..api.it_expert.models import ITAlarm
 from ..const import DOMAIN, LOGGER
+from ..stored import VersionedStore, stored_time
 from .const import RESUME_MAX_AGE, UNDELIVERED_EVENTS_MAX_AGE
 from .data import AlarmEvent, Organization, Resource
 
@@ -58,24 +58,13 @@ class StoredAlarms:
     read_at: datetime
 
 
-class _ITExpertStore(Store[Json]):
-    @override
-    async def _async_migrate_func(
-        self, old_major_version: int, old_minor_version: int, old_data: Json
-    ) -> Json:
-        """Version 1 is the first: a later minor version adds fields, ignored when read."""
-        if old_major_version == STORAGE_VERSION:
-            return old_data
-        return {}  # no older version was ever written: whatever it is, start over
-
-
 class ITExpertStorage:
     """The entry's stored state: loaded once at setup, saved as the coordinator changes."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Prepare the store; `async_load` reads it."""
         self._hass = hass
-        self._store = _ITExpertStore(
+        self._store = VersionedStore(
             hass, STORAGE_VERSION, storage_key(entry_id), minor_version=STORAGE_MINOR_VERSION
         )
         self.streams: dict[str, StoredStream] = {}
@@ -136,7 +125,7 @@ class ITExpertStorage:
 
 async def async_remove_storage(hass: HomeAssistant, entry_id: str) -> None:
     """Delete the stored state of a removed entry."""
-    await _ITExpertStore(hass, STORAGE_VERSION, storage_key(entry_id)).async_remove()
+    await VersionedStore(hass, STORAGE_VERSION, storage_key(entry_id)).async_remove()
 
 
 def restore_alarms(
@@ -242,12 +231,6 @@ def encode(
 # --- reading, tolerant: a field missing or of the wrong type drops its item -------------------
 
 
-def _time(value: object) -> datetime | None:
-    """An aware time (a naive one, edited by hand, could not be compared with the clock)."""
-    parsed = dt_util.parse_datetime(value) if isinstance(value, str) else None
-    return parsed if parsed is not None and parsed.tzinfo is not None else None
-
-
 def _alarm_json(alarm: ITAlarm) -> Json:
     return {
         "id": alarm.id,
@@ -275,8 +258,8 @@ def _read_alarm(raw: object) -> ITAlarm | None:
         label=_optional_str(raw.get("label")),
         message=_optional_str(raw.get("message")),
         severity=str(raw.get("severity", "")),
-        activated=_time(raw.get("activated")),
-        cleared=_time(raw.get("cleared")),
+        activated=stored_time(raw.get("activated")),
+        cleared=stored_time(raw.get("cleared")),
         reactivation_count=count if isinstance(count, int) else 0,
     )
 
@@ -284,7 +267,7 @@ def _read_alarm(raw: object) -> ITAlarm | None:
 def _read_stream(raw: object) -> StoredStream | None:
     if not isinstance(raw, dict):
         return None
-    offset, at = raw.get("offset"), _time(raw.get("at"))
+    offset, at = raw.get("offset"), stored_time(raw.get("at"))
     if not isinstance(offset, str) or not offset or at is None:
         return None
     return StoredStream(offset=offset, at=at)
@@ -294,7 +277,7 @@ def _read_alarms(raw: object) -> StoredAlarms | None:
     if not isinstance(raw, dict):
         return None
     offset, items = raw.get("offset"), raw.get("items")
-    listed_at, read_at = _time(raw.get("listed_at")), _time(raw.get("read_at"))
+    listed_at, read_at = stored_time(raw.get("listed_at")), stored_time(raw.get("read_at"))
     if not isinstance(offset, int) or not isinstance(items, list) or not listed_at or not read_at:
         return None
     alarms = [a for a in map(_read_alarm, items) if a is not None]
@@ -309,7 +292,7 @@ def _read_event(raw: object) -> tuple[str, str, AlarmEvent] | None:
     if not isinstance(raw, dict):
         return None
     org_id, device_id, event_type = raw.get("organization"), raw.get("device"), raw.get("type")
-    seen, alarm = _time(raw.get("seen")), _read_alarm(raw.get("alarm"))
+    seen, alarm = stored_time(raw.get("seen")), _read_alarm(raw.get("alarm"))
     texts = (org_id, device_id, event_type)
     if not all(isinstance(t, str) for t in texts) or seen is None or alarm is None:
         return None
