@@ -341,3 +341,36 @@ async def test_many_callbacks_are_made_in_batches_that_let_the_loop_run(
     removers[999]()  # removed while waiting: not called
     await hass.async_block_till_done()
     assert heard == list(range(999))
+
+
+async def test_site_sensors_are_written_when_their_value_changes_only(
+    hass: HomeAssistant,
+    counted_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+    written: list[str],
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    feeder = next(a for a in site.assets.values() if a.type == "feeder")
+    count = entity_registry.async_get_entity_id("sensor", "ecostruxure", f"{site.id}-active_alarms")
+    problem = entity_registry.async_get_entity_id(
+        "binary_sensor", "ecostruxure", f"{site.id}-problem"
+    )
+    assert count
+    assert problem
+    assert hass.states.get(count).state == "0"  # type: ignore[union-attr]
+    assert hass.states.get(problem).state == "off"  # type: ignore[union-attr]
+
+    sim.raise_alarm(site.id, feeder.id, "overload")
+    await advance(MINUTE, service=False)
+    assert hass.states.get(count).state == "1"  # type: ignore[union-attr]
+    assert hass.states.get(problem).state == "on"  # type: ignore[union-attr]
+    assert written.count(count) == 1
+    assert written.count(problem) == 1
+
+    written.clear()
+    await advance(MINUTE, service=False)  # the alarm is still active: nothing to write
+    assert count not in written
+    assert problem not in written
