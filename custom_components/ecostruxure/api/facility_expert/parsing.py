@@ -7,7 +7,7 @@ wrapped. A malformed item is skipped and logged, keeping the rest; a body whose 
 is wrong raises InvalidResponseError. No other exception escapes.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import math
@@ -211,7 +211,9 @@ def _asset(obj: JsonObject) -> Asset:
     )
 
 
-class _LatestValueReader:
+def _latest_value_reader(
+    previous: Mapping[str, LatestValue],
+) -> Callable[[JsonObject], LatestValue]:
     """A reader of the latest values of one answer, the cost of a cycle with many sites.
 
     A gateway samples its devices at once, so timestamps repeat: each distinct one is read
@@ -220,57 +222,17 @@ class _LatestValueReader:
     that object: most values do not change between two polls, and objects that outlive a
     cycle are what makes the garbage collector's passes long.
     """
+    now = datetime.now(UTC)
+    stamps: dict[str, datetime | None] = {}
 
-    __slots__ = ("_now", "_previous", "_stamps")
-
-    def __init__(self, previous: Mapping[str, LatestValue]) -> None:
-        self._previous = previous
-        self._now = datetime.now(UTC)
-        self._stamps: dict[str, datetime | None] = {}
-
-    def _stamp(self, raw: str) -> datetime | None:
-        stamps = self._stamps
-        if raw in stamps:
-            return stamps[raw]
-        timestamp = stamps[raw] = sane_datetime(raw, self._now)
-        return timestamp
-
-    def read_all(self, raw: list[object]) -> list[LatestValue]:
-        """Read every item; malformed ones are skipped as `parse_items` skips them.
-
-        Most items repeat the previous cycle's: such an item, whose fields are exactly those
-        of the previous value (an id, a timestamp and asset id already read and checked, a
-        float or no value), is that value without reading each field again.
-        """
-        previous = self._previous
-        if not previous:
-            return parse_items(raw, "latest value", self.read)
-        parsed: list[LatestValue] = []
-        append = parsed.append
-        stamps = self._stamps
-        for obj in raw:
-            if type(obj) is dict:
-                measurement_id = obj.get("measurementId")
-                old = previous.get(measurement_id) if type(measurement_id) is str else None
-                if old is not None:
-                    value = obj.get("value")
-                    raw_stamp = obj.get("timestamp")
-                    if (
-                        value == old.value
-                        and (value is None or type(value) is float)
-                        and type(raw_stamp) is str
-                        and (stamps.get(raw_stamp) or self._stamp(raw_stamp)) == old.timestamp
-                        and obj.get("assetId") == old.asset_id
-                    ):
-                        append(old)
-                        continue
-            parsed.extend(parse_items([obj], "latest value", self.read))
-        return parsed
-
-    def read(self, obj: JsonObject) -> LatestValue:
-        """Read one item; MalformedItemError when it cannot be."""
+    def read(obj: JsonObject) -> LatestValue:
         raw = obj.get("timestamp")
-        timestamp = self._stamp(raw) if isinstance(raw, str) else None
+        timestamp = None
+        if isinstance(raw, str):
+            if raw in stamps:
+                timestamp = stamps[raw]
+            else:
+                timestamp = stamps[raw] = sane_datetime(raw, now)
         if timestamp is None:
             raise MalformedItemError("timestamp missing or not an ISO 8601 timestamp")
         value = obj.get("value")
@@ -283,7 +245,7 @@ class _LatestValueReader:
             asset_id = optional_id(obj, "assetId")
         if type(value) is not float or not math.isfinite(value):
             value = finite_float(value)
-        old = self._previous.get(measurement_id)
+        old = previous.get(measurement_id)
         if (
             old is not None
             and old.value == value
@@ -292,6 +254,8 @@ class _LatestValueReader:
         ):
             return old
         return LatestValue(measurement_id, timestamp, value, asset_id)
+
+    return read
 
 
 def _point(obj: JsonObject) -> TimeSeriesPoint:
@@ -360,7 +324,9 @@ def parse_latest_values(
     payload: object, previous: Mapping[str, LatestValue] | None = None
 ) -> list[LatestValue]:
     """Parse a site's latest values; those equal to `previous` ones (by id) are those objects."""
-    return _LatestValueReader(previous or {}).read_all(_list(payload, "values"))
+    return parse_items(
+        _list(payload, "values"), "latest value", _latest_value_reader(previous or {})
+    )
 
 
 def parse_series_page(payload: object) -> SeriesPage:
