@@ -16,12 +16,10 @@ from ..alarm_memory import AlarmMemory, alarm_memory
 from ..api import (
     Alarm,
     AlarmStatus,
-    Asset,
     AuthenticationError,
     EcoStruxureError,
     FacilityExpertClient,
     ForbiddenError,
-    LatestValue,
     NotFoundError,
     OperationDisabledError,
     RateLimitedError,
@@ -48,7 +46,6 @@ from .data import (
     SiteValues,
     asset_device_id,
     changes_between,
-    fresh_values,
     site_changes,
     site_device_id,
 )
@@ -84,8 +81,6 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         self._unavailable_sites: set[str] = set()  # logged as unavailable, not back yet
         # This cycle's changes of each site, compared as its answer came in (see _fetch_site).
         self._site_changes: dict[str, set[ListenKey] | None] = {}
-        # Each site's answer last found to name only known assets, and those assets.
-        self._assets_checked: dict[str, tuple[SiteValues, dict[str, Asset]]] = {}
         # Each site's last alarm read, and the read its event entity last compared (see
         # event.py): both outlive a reload of the entry.
         self.alarm_memory: AlarmMemory[SiteAlarms] = alarm_memory(hass, entry.entry_id)
@@ -295,7 +290,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
             max(stamps) if stamps else None,
         )
         # Compared here, site by site, rather than all at the end of the cycle in one block.
-        if self._references_unknown_assets(site_id, site, before):
+        if self._references_unknown_assets(site_id, site):
             self._topology_stale = True
         if before is not None:
             self._site_changes[site_id] = site_changes(site_id, before, site)
@@ -389,23 +384,9 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
         known = self.topology.get(site_id)
         return known.site.name if known else site_id
 
-    def _references_unknown_assets(
-        self, site_id: str, values: SiteValues, before: SiteValues | None
-    ) -> bool:
-        """Whether the answer names an asset the topology lacks (one was added).
-
-        The values kept from `before` were found known then: when `before` is what was
-        checked last, against these very assets, only the others are looked at.
-        """
+    def _references_unknown_assets(self, site_id: str, values: SiteValues) -> bool:
+        """Whether the answer names an asset the topology lacks (one was added)."""
         assets = self.topology[site_id].assets
-        checked = self._assets_checked.get(site_id)
-        latest: Iterable[LatestValue] = values.values.values()
-        if checked is not None and checked[0] is before and checked[1] is assets:
-            latest = [value for _, value in fresh_values(checked[0].values, values.values)[0]]
-        referenced = {v.asset_id for v in latest if v.asset_id}
+        referenced = {v.asset_id for v in values.values.values() if v.asset_id}
         referenced.update(alarm.asset_id for alarm in values.alarms or ())
-        if not referenced <= assets.keys():
-            self._assets_checked.pop(site_id, None)
-            return True
-        self._assets_checked[site_id] = (values, assets)
-        return False
+        return not referenced <= assets.keys()
