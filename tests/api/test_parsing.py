@@ -246,6 +246,52 @@ def test_latest_values_equal_to_the_previous_ones_are_those_objects() -> None:
     assert second[3].timestamp == datetime(2026, 11, 22, 10, 10, tzinfo=UTC)
 
 
+def test_latest_values_like_the_previous_ones_are_read_as_any_other() -> None:
+    """Only an item exactly as the previous value was read is taken for it; the rest are read."""
+    stamp = "2026-11-22T10:00:00Z"
+    first = parse_latest_values(
+        {
+            "values": [
+                {"measurementId": m, "assetId": "a1", "timestamp": stamp, "value": 1.0}
+                for m in ("m1", "m2", "m3", "m4", "m5", "m6")
+            ]
+        }
+    )
+    previous = {v.measurement_id: v for v in first}
+    second = parse_latest_values(
+        {
+            "values": [
+                {"measurementId": "m1", "assetId": "a1", "timestamp": stamp, "value": True},
+                {"measurementId": "m2", "assetId": "a1", "timestamp": stamp, "value": 1},
+                {"measurementId": "m3", "assetId": "a2", "timestamp": stamp, "value": 1.0},
+                {"measurementId": "m4", "assetId": "a1", "timestamp": "1900-01-01", "value": 1.0},
+                ["m5", "a1", stamp, 1.0],
+                {"measurementId": "m5", "assetId": "a1", "timestamp": stamp, "value": "1.0"},
+                {"measurementId": "m6", "assetId": "a1", "timestamp": stamp, "value": 1.0},
+                {"measurementId": "m7", "assetId": "a1", "timestamp": stamp, "value": 1.0},
+            ]
+        },
+        previous,
+    )
+    # A boolean is no number; an integer or a numeric string equal to the value is the value.
+    assert [(v.measurement_id, v.value, v.asset_id) for v in second] == [
+        ("m1", None, "a1"),
+        ("m2", 1.0, "a1"),
+        ("m3", 1.0, "a2"),
+        ("m5", 1.0, "a1"),
+        ("m6", 1.0, "a1"),
+        ("m7", 1.0, "a1"),
+    ]
+    assert [v is previous.get(v.measurement_id) for v in second] == [
+        False,
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
+
+
 def test_series_points_sorted_and_cursor_read() -> None:
     page = parse_series_page(
         {

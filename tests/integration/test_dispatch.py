@@ -235,6 +235,29 @@ def _alarm(alarm_id: str, asset_id: str, cleared: bool = False) -> Alarm:
     return Alarm(alarm_id, asset_id, "overload", stamp, cleared_at=stamp if cleared else None)
 
 
+async def test_a_new_asset_is_looked_for_until_the_topology_is_read(
+    hass: HomeAssistant,
+    counted_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+) -> None:
+    """Its values, unchanged from cycle to cycle, still name an asset the topology lacks."""
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    added = sim.add_asset(site.id, "feeder")
+    reported = [(site.id, m.id) for m in added.measurements if not m.silent]
+    sim.faults.add(status=503, title="ServiceUnavailable", path=r"/assets$")
+    for _ in range(3):  # values name an unknown asset; its topology cannot be read
+        await advance(MINUTE, service=False)
+    assert not sensor_ids(entity_registry, reported)
+    sim.faults.clear()
+    await advance(MINUTE, service=False)
+    new = sensor_ids(entity_registry, reported)
+    assert new
+    assert all(hass.states.get(e).state != STATE_UNAVAILABLE for e in new.values())  # type: ignore[union-attr]
+
+
 def test_changes_name_values_alarms_and_sites_that_changed() -> None:
     before = EcoStruxureData(
         sites={
@@ -326,3 +349,61 @@ async def test_many_callbacks_are_made_in_batches_that_let_the_loop_run(
     removers[999]()  # removed while waiting: not called
     await hass.async_block_till_done()
     assert heard == list(range(999))
+
+
+async def test_site_sensors_are_written_when_their_value_changes_only(
+    hass: HomeAssistant,
+    counted_entry: MockConfigEntry,
+    simulator_server: SimulatorServer,
+    entity_registry: er.EntityRegistry,
+    advance: Advance,
+    written: list[str],
+) -> None:
+    sim = simulator_server.simulator
+    site = sim.sites[0]
+    feeder = next(a for a in site.assets.values() if a.type == "feeder")
+    count = entity_registry.async_get_entity_id("sensor", "ecostruxure", f"{site.id}-active_alarms")
+    problem = entity_registry.async_get_entity_id(
+        "binary_sensor", "ecostruxure", f"{site.id}-problem"
+    )
+    assert count
+    assert problem
+    assert hass.states.get(count).state == "0"  # type: ignore[union-attr]
+    assert hass.states.get(problem).state == "off"  # type: ignore[union-attr]
+
+    sim.raise_alarm(site.id, feeder.id, "overload")
+    await advance(MINUTE, service=False)
+    assert hass.states.get(count).state == "1"  # type: ignore[union-attr]
+    assert hass.states.get(problem).state == "on"  # type: ignore[union-attr]
+    assert written.count(count) == 1
+    assert written.count(problem) == 1
+
+    written.clear()
+    await advance(MINUTE, service=False)  # the alarm is still active: nothing to write
+    assert count not in written
+    assert problem not in written
+
+
+def test_values_kept_from_the_previous_cycle_change_nothing_wherever_they_are() -> None:
+    """Unchanged values are the previous objects, in any order; moved, new and gone ones count."""
+    old = _values(("m1", 1.0), ("m2", 2.0), ("m3", 3.0))
+    m1, m2, m3 = old["m1"], old["m2"], old["m3"]
+    before = EcoStruxureData(sites={"s1": SiteValues(old, (), None)})
+
+    def changed(*values: LatestValue) -> set[ListenKey]:
+        now = EcoStruxureData(
+            sites={"s1": SiteValues({v.measurement_id: v for v in values}, (), None)}
+        )
+        changes = changes_between(before, now)
+        assert changes is not None
+        assert not changes.groups
+        return changes.keys
+
+    assert changed(m1, m2, m3) == set()
+    assert changed(m3, m1, m2) == set()  # the same objects, another order
+    assert changed(m1, m2, m3, *_values(("m4", 4.0)).values()) == {value_key("s1", "m4")}
+    assert changed(m1, m3) == {value_key("s1", "m2")}  # gone
+    assert changed(m3, m1) == {value_key("s1", "m2")}
+    # Equal values read again (new objects) are no change; another value is.
+    assert changed(*_values(("m1", 1.0), ("m2", 2.5)).values(), m3) == {value_key("s1", "m2")}
+    assert changed(m2, *_values(("m3", 3.0), ("m1", 1.0)).values()) == set()

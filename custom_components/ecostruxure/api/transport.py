@@ -69,6 +69,9 @@ DEFAULT_MAX_BODY_BYTES: Final = 32 * 1024 * 1024
 # An error's problem details are short; anything longer is cut there (not an error itself).
 MAX_ERROR_BODY_BYTES: Final = 64 * 1024
 READ_CHUNK_BYTES: Final = 64 * 1024
+# Reading an answer gives the event loop back after this many buffered bytes: a step per
+# chunk would cost a loop turn for each of a cycle's answers, most of which are smaller.
+READ_YIELD_BYTES: Final = 1024 * 1024
 # The longest wait a service may ask for (Retry-After): an hour, not years.
 _RETRIED_SERVER_STATUSES: Final = frozenset({500, 502, 504})
 
@@ -196,6 +199,7 @@ class HttpTransport:
         Past `limit`, InvalidResponseError; or with `cut`, the first `limit` bytes.
         """
         body = bytearray()
+        unyielded = 0
         async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
             body += chunk
             if len(body) > limit:
@@ -207,8 +211,11 @@ class HttpTransport:
                     if limit >= 1024 * 1024
                     else f"GET {path} returned a body larger than {limit} bytes"
                 )
-            # Buffered chunks are read without a pause: give the event loop back.
-            await asyncio.sleep(0)
+            # Buffered chunks are read without a pause: give the event loop back now and then.
+            unyielded += len(chunk)
+            if unyielded >= READ_YIELD_BYTES:
+                unyielded = 0
+                await asyncio.sleep(0)
         return bytes(body)
 
     async def stream_lines(

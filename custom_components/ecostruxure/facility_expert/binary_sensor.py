@@ -103,6 +103,11 @@ class SiteBinarySensor(EcoStruxureEntity, BinarySensorEntity):
         site = self.site_values
         return None if site is None else self.entity_description.value_fn(site)
 
+    @override
+    def _fingerprint(self) -> tuple[object, ...]:
+        """Whether it is on: the state follows from it (no attributes of its own)."""
+        return (self.available, self.is_on)
+
 
 def _binary_sensors(
     coordinator: EcoStruxureCoordinator, topology: SiteTopology

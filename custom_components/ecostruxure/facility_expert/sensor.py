@@ -92,6 +92,11 @@ class SiteSensor(EcoStruxureEntity, SensorEntity):
         site = self.site_values
         return None if site is None else self.entity_description.value_fn(site)
 
+    @override
+    def _fingerprint(self) -> tuple[object, ...]:
+        """The value, not the state: the state follows from it (no attributes of its own)."""
+        return (self.available, self.native_value)
+
 
 def _sensors(
     coordinator: EcoStruxureCoordinator, topology: SiteTopology
