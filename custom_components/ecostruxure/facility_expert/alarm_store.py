@@ -77,7 +77,6 @@ class AlarmStore:
         )
         self._memory = memory
         self._saved: dict[str, tuple[Alarm, ...]] = {}  # each site's alarms as last saved
-        self._pending = False  # a delayed save is scheduled
         self._loaded = False
         # The sites restored and not read since, which reach back at their next read (see
         # reach_back); the value says whether what that skips was logged already. Kept here,
@@ -114,19 +113,12 @@ class AlarmStore:
         """A site's alarms were read: save soon if they changed, else some time later."""
         self.reaching_back.pop(site_id, None)
         alarms = self._memory.last_reads[site_id].alarms
-        if self._saved.get(site_id) != alarms:
-            self._saved[site_id] = alarms
-            self._pending = True
-            self._store.async_delay_save(self._data, SAVE_DELAY)
-        elif not self._pending:
-            # Asked only when none is pending: a later save asked each cycle would put off
-            # the pending one for ever.
-            self._pending = True
-            self._store.async_delay_save(self._data, QUIET_SAVE_DELAY)
+        changed = self._saved.get(site_id) != alarms
+        self._saved[site_id] = alarms
+        self._store.async_save_within(self._data, SAVE_DELAY if changed else QUIET_SAVE_DELAY)
 
     def _data(self) -> dict[str, Any]:
         """What is written: per site, the read delivered to its events, else the last one."""
-        self._pending = False
         memory = self._memory
         sites = memory.last_reads.keys() | memory.delivered.keys()
         reads = {site: memory.delivered.get(site) or memory.last_reads[site] for site in sites}
@@ -142,7 +134,6 @@ class AlarmStore:
 
     async def async_remove(self) -> None:
         """Delete the stored data, a pending save included."""
-        self._pending = False
         await self._store.async_remove()
 
 

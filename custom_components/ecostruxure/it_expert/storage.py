@@ -71,7 +71,6 @@ class ITExpertStorage:
         self.alarms: dict[str, StoredAlarms] = {}
         self.events: list[tuple[str, str, AlarmEvent]] = []
         self._data_func: Callable[[], Json] = dict  # nothing to write until bound
-        self._due: float | None = None  # loop time of the write scheduled
         self._closed = False  # unloaded: a late write would bring a removed file back
 
     async def async_load(self) -> None:
@@ -104,23 +103,17 @@ class ITExpertStorage:
     @callback
     def schedule(self, delay: float) -> None:
         """Write within `delay` seconds (or at stop); a write due sooner is kept."""
-        if self._closed:
-            return
-        when = self._hass.loop.time() + delay
-        if self._due is not None and self._due <= when:
-            return  # calling again would postpone it
-        self._due = when
-        self._store.async_delay_save(self._data, delay)
+        if not self._closed:
+            self._store.async_save_within(self._data, delay)
 
     async def async_flush(self) -> None:
         """Write now what is scheduled (the entry unloads: a reload reads it); no more after."""
         self._closed = True
-        if self._due is not None:
+        if self._store.save_pending:
             await self._store.async_save(self._data())
 
     def _data(self) -> Json:
-        self._due = None
-        return self._data_func()
+        return self._data_func()  # as bound at write time
 
 
 async def async_remove_storage(hass: HomeAssistant, entry_id: str) -> None:
