@@ -292,6 +292,43 @@ def test_latest_values_like_the_previous_ones_are_read_as_any_other() -> None:
     ]
 
 
+_latest_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "measurementId": st.sampled_from(["m1", "m2", "m3", "", 7, "x" * 300, None]),
+        "assetId": st.sampled_from(["a1", "a2", "", 7, None, ["a1"]]),
+        "timestamp": st.sampled_from(
+            [
+                "2026-11-22T10:00:00Z",
+                "2026-11-22T10:00:00+00:00",  # the same instant, written otherwise
+                "2026-11-22T11:00:00Z",
+                "1900-01-01T00:00:00Z",
+                "not a time",
+                "",
+                0,
+                None,
+                ["x"],
+            ]
+        ),
+        "value": st.sampled_from([1.0, 1, "1.0", True, None, 2.5, float("nan"), 1e400, "x"]),
+    },
+)
+
+
+@settings(max_examples=300)
+@given(before=st.lists(_latest_fields, max_size=6), now=st.lists(_latest_fields, max_size=6))
+def test_latest_values_read_against_previous_ones_as_without(
+    before: list[dict[str, object]], now: list[dict[str, object]]
+) -> None:
+    """Reading against the previous answer's values changes no value read, only which object."""
+    previous = {v.measurement_id: v for v in parse_latest_values({"values": before})}
+    alone = parse_latest_values({"values": now})
+    against = parse_latest_values({"values": now}, previous)
+    assert [(v.measurement_id, v.timestamp, v.value, v.asset_id) for v in against] == [
+        (v.measurement_id, v.timestamp, v.value, v.asset_id) for v in alone
+    ]
+
+
 def test_series_points_sorted_and_cursor_read() -> None:
     page = parse_series_page(
         {

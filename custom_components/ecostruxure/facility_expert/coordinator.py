@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import override
 
 from homeassistant.config_entries import ConfigEntry
@@ -51,6 +52,11 @@ from .data import (
 )
 
 type EcoStruxureConfigEntry = ConfigEntry[EcoStruxureCoordinator]
+
+# Read in C over a site's values, the cost of a cycle with many sites.
+_MEASUREMENT_ID = attrgetter("measurement_id")
+_TIMESTAMP = attrgetter("timestamp")
+_ASSET_ID = attrgetter("asset_id")
 
 
 class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
@@ -283,11 +289,10 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
             received = tuple(alarms)
             self.alarm_memory.last_reads[site_id] = SiteAlarms(polled, received)
             self._alarm_store.async_read(site_id)
-        stamps = [value.timestamp for value in values]
         site = SiteValues(
-            {value.measurement_id: value for value in values},
+            dict(zip(map(_MEASUREMENT_ID, values), values, strict=True)),
             received,
-            max(stamps) if stamps else None,
+            max(map(_TIMESTAMP, values), default=None),
         )
         # Compared here, site by site, rather than all at the end of the cycle in one block.
         if self._references_unknown_assets(site_id, site):
@@ -389,6 +394,7 @@ class EcoStruxureCoordinator(TopologyCoordinator[EcoStruxureData]):
     def _references_unknown_assets(self, site_id: str, values: SiteValues) -> bool:
         """Whether the answer names an asset the topology lacks (one was added)."""
         assets = self.topology[site_id].assets
-        referenced = {v.asset_id for v in values.values.values() if v.asset_id}
-        referenced.update(alarm.asset_id for alarm in values.alarms or ())
+        referenced = set(map(_ASSET_ID, values.values.values()))
+        referenced.discard(None)  # a value of no asset
+        referenced.update(map(_ASSET_ID, values.alarms or ()))
         return not referenced <= assets.keys()

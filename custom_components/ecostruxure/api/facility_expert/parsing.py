@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import math
-from typing import cast
+from typing import Final, cast
 
 from ..errors import InvalidResponseError
 from ..json_reading import (
@@ -211,6 +211,10 @@ def _asset(obj: JsonObject) -> Asset:
     )
 
 
+# A timestamp not read yet in this answer (None is one read and refused).
+_UNREAD: Final = cast(datetime, object())
+
+
 def _latest_value_reader(
     previous: Mapping[str, LatestValue],
 ) -> Callable[[JsonObject], LatestValue]:
@@ -228,16 +232,26 @@ def _latest_value_reader(
     def read(obj: JsonObject) -> LatestValue:
         raw = obj.get("timestamp")
         timestamp = None
-        if isinstance(raw, str):
-            if raw in stamps:
-                timestamp = stamps[raw]
-            else:
+        if type(raw) is str:
+            timestamp = stamps.get(raw, _UNREAD)
+            if timestamp is _UNREAD:
                 timestamp = stamps[raw] = sane_datetime(raw, now)
+        value = obj.get("value")
+        measurement_id = obj.get("measurementId")
+        # Most values are as before: the previous object's fields were checked when it was
+        # made, so equal raw fields need no checks of their own.
+        if (
+            type(measurement_id) is str
+            and (old := previous.get(measurement_id)) is not None
+            and type(value) is float
+            and value == old.value
+            and timestamp == old.timestamp
+            and obj.get("assetId") == old.asset_id
+        ):
+            return old
         if timestamp is None:
             raise MalformedItemError("timestamp missing or not an ISO 8601 timestamp")
-        value = obj.get("value")
         # The usual ids are short strings: checked here, the rest by the general readers.
-        measurement_id = obj.get("measurementId")
         if type(measurement_id) is not str or not 0 < len(measurement_id) <= ID_MAX:
             measurement_id = required_id(obj, "measurementId")
         asset_id = obj.get("assetId")
