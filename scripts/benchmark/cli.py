@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"sites x assets per site, comma-separated (default {DEFAULT_SIZES})",
     )
     parser.add_argument(
-        "--cycles", type=int, default=5, help="measured polling cycles per size (default 5)"
+        "--cycles", type=int, default=10, help="measured polling cycles per size (default 10)"
     )
     parser.add_argument(
         "--rates",
