@@ -3,7 +3,7 @@
 import pytest
 
 from scripts.benchmark.cli import main
-from scripts.benchmark.polling import SizeFigures, split_sites
+from scripts.benchmark.polling import CycleFigures, SizeFigures, split_sites
 from scripts.benchmark.report import Target, ids_table, targets
 from scripts.benchmark.simproc import ServedSite
 
@@ -41,6 +41,7 @@ def test_the_benchmark_runs_at_a_tiny_size(capsys: pytest.CaptureFixture[str]) -
     assert "| integration / bare wall time per cycle < 1.3 at the top size " in out
     assert "| integration / bare CPU time per cycle < 2 at the top size " in out
     assert "| no event-loop block over 25 ms at the top size: polling, one callback " in out
+    assert "| polling, the integration's own work (callbacks no collection struck) " in out
     assert "decoding: json " in out
     assert ", orjson " in out
     # Entity ids: each size again under Home Assistant's own rule, and the target.
@@ -130,3 +131,48 @@ def test_memory_must_stay_flat_over_the_cycles() -> None:
     assert _verdicts(targets([figures], None, None))[name] is True
     figures.rss_after_cycles_kib = 560 * 1024
     assert _verdicts(targets([figures], None, None))[name] is False
+
+
+def _cycle(*, cpu: float, callback: float = 0.010, own: float = 0.010) -> CycleFigures:
+    return CycleFigures(
+        wall=cpu,
+        cpu=cpu,
+        requests=100,
+        bytes_sent=0,
+        by_operation={},
+        peak_in_flight=1,
+        rejected_busy=0,
+        loop_block=callback,
+        longest_callback=callback,
+        gc_pause=max(0.0, callback - own),
+        longest_callback_no_gc=own,
+    )
+
+
+def test_polling_blocks_of_the_integration_are_told_apart_from_garbage_collections() -> None:
+    figures = _figures(setup_wall=8.0, block=0.01, suffixed=0)
+    figures.integration = [_cycle(cpu=0.07, callback=0.030, own=0.008)] * 3
+    figures.bare = [_cycle(cpu=0.035)] * 3
+    found = {t.name: t for t in targets([figures], None, None)}
+    one = found["no event-loop block over 25 ms at the top size: polling, one callback"]
+    own = found["polling, the integration's own work (callbacks no collection struck)"]
+    assert one.met is False
+    assert own.met is True
+    assert own.figure == "50 × 100: longest 8.0 ms; longest garbage collection 22 ms"
+
+    figures.integration = [_cycle(cpu=0.07, callback=0.030, own=0.027)] * 3
+    assert _verdicts(targets([figures], None, None))[own.name] is False
+
+
+def test_the_cpu_ratio_is_also_shown_cycle_by_cycle() -> None:
+    """Each cycle against the bare one just before it: a drifting machine's speed cancels."""
+    figures = _figures(setup_wall=8.0, block=0.01, suffixed=0)
+    # The machine slows down half-way: medians of each side mix speeds, pairs do not.
+    figures.integration = [_cycle(cpu=cpu) for cpu in (0.060, 0.062, 0.064, 0.120, 0.124)]
+    figures.bare = [_cycle(cpu=cpu) for cpu in (0.040, 0.040, 0.040, 0.080, 0.080)]
+    found = {t.name: t for t in targets([figures], None, None)}
+    cpu = found["integration / bare CPU time per cycle < 2 at the top size"]
+    assert cpu.figure == (
+        "50 × 100: 1.60 (cycle by cycle against the bare cycle just before: median 1.55, 1.50–1.60)"
+    )
+    assert cpu.met is True

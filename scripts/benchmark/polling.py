@@ -79,6 +79,7 @@ class CycleFigures:
     loop_block: float
     longest_callback: float
     gc_pause: float
+    longest_callback_no_gc: float = 0.0  # of the callbacks no collection struck
     state_writes: int = 0
     changed_values: int = 0  # values the simulator changed
     changed_entities: int = 0  # of which an enabled entity shows
@@ -221,6 +222,7 @@ def _cycle_figures(cost: Cost, stats: dict[str, Any], blocks: Blocks) -> CycleFi
         loop_block=blocks.loop,
         longest_callback=blocks.callback,
         gc_pause=blocks.gc,
+        longest_callback_no_gc=blocks.callback_no_gc,
     )
 
 
