@@ -23,6 +23,8 @@ def simulator_at_hass_now(config: SimulatorConfig) -> Simulator:
     """A simulator whose frozen clock stands at Home Assistant's (test) now.
 
     For tests whose timestamps must be near now, as the parsers' sanity window wants them.
+    That instant is the day's real one: a config that must stay quiet sets no gateway outages
+    (`outage_probability=0`) as well as no alarms, or its sites fail at some hours of the day.
     """
     now = dt_util.utcnow().replace(microsecond=0)
     return Simulator(config, SimulatedClock(now, frozen=True))

@@ -35,7 +35,9 @@ DEPTH = 10_000
 
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
-    return SimulatorConfig(seed=7, sites=1, assets_per_site=8, alarms_per_site_per_hour=0)
+    return SimulatorConfig(
+        seed=7, sites=1, assets_per_site=8, alarms_per_site_per_hour=0, outage_probability=0
+    )
 
 
 class Counted:

@@ -23,7 +23,9 @@ from .server import HostileServer
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """One small site."""
-    return SimulatorConfig(seed=7, sites=1, assets_per_site=8, alarms_per_site_per_hour=0)
+    return SimulatorConfig(
+        seed=7, sites=1, assets_per_site=8, alarms_per_site_per_hour=0, outage_probability=0
+    )
 
 
 def raw(

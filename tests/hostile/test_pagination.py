@@ -45,7 +45,9 @@ _HOP_BY_HOP = frozenset({"host", "content-length", "transfer-encoding", "connect
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """Twelve small sites, no alarms of their own: a list of six pages of two."""
-    return SimulatorConfig(seed=7, sites=12, assets_per_site=8, alarms_per_site_per_hour=0)
+    return SimulatorConfig(
+        seed=7, sites=12, assets_per_site=8, alarms_per_site_per_hour=0, outage_probability=0
+    )
 
 
 def capped(proxy: HostileServer, cap: int) -> Handler:

@@ -205,6 +205,7 @@ def simulator_config() -> SimulatorConfig:
         sites=2,
         assets_per_site=8,
         alarms_per_site_per_hour=0,
+        outage_probability=0,
         subscription_key=SUBSCRIPTION_KEY,
         technical_token=TECHNICAL_TOKEN,
         it_expert=ITExpertConfig(

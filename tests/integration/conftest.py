@@ -30,7 +30,9 @@ from tests.simulator_fixtures import simulator_at_hass_now
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """Two small sites: enough to show one failing while the other works."""
-    return SimulatorConfig(seed=7, sites=2, assets_per_site=12, alarms_per_site_per_hour=0)
+    return SimulatorConfig(
+        seed=7, sites=2, assets_per_site=12, alarms_per_site_per_hour=0, outage_probability=0
+    )
 
 
 @pytest.fixture

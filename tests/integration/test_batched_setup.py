@@ -34,7 +34,9 @@ type Hook = Callable[[int], Any]
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """Three sites of twelve assets: a few hundred sensors, dozens of batches."""
-    return SimulatorConfig(seed=7, sites=3, assets_per_site=12, alarms_per_site_per_hour=0)
+    return SimulatorConfig(
+        seed=7, sites=3, assets_per_site=12, alarms_per_site_per_hour=0, outage_probability=0
+    )
 
 
 class Batches:

@@ -56,6 +56,7 @@ def simulator_config() -> SimulatorConfig:
         sites=1,
         assets_per_site=8,
         alarms_per_site_per_hour=0,
+        outage_probability=0,
         it_expert=ITExpertConfig(seed=7, alarms_per_organization_per_hour=0),
     )
 
