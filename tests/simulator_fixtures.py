@@ -35,13 +35,15 @@ def small_it_expert_config(
 ) -> SimulatorConfig:
     """One small Facility Expert site and small IT Expert customers (a rack each).
 
-    No random alarms (tests raise them); heartbeats, polls and offsets fast enough for tests.
+    No random alarms or gateway outages (tests raise them); heartbeats, polls and offsets
+    fast enough for tests.
     """
     return SimulatorConfig(
         seed=7,
         sites=1,
         assets_per_site=assets_per_site,
         alarms_per_site_per_hour=0,
+        outage_probability=0,
         it_expert=ITExpertConfig(
             organizations=organizations,
             rooms_per_organization=1,

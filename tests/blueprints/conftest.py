@@ -17,7 +17,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -26,8 +25,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.ecostruxure.it_expert import const as it_const
-from simulator import SimulatedClock, Simulator, SimulatorConfig, SimulatorServer
-from tests.simulator_fixtures import small_it_expert_config
+from simulator import Simulator, SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import simulator_at_hass_now, small_it_expert_config
 
 ROOT = Path(__file__).parents[2]
 BLUEPRINTS = ROOT / "blueprints" / "automation" / "ecostruxure"
@@ -51,8 +50,7 @@ def simulator_config() -> SimulatorConfig:
 @pytest.fixture
 def simulator(simulator_config: SimulatorConfig) -> Simulator:
     """The simulator's clock stands at Home Assistant's now, until a test advances it."""
-    now = dt_util.utcnow().replace(microsecond=0)
-    return Simulator(simulator_config, SimulatedClock(now, frozen=True))
+    return simulator_at_hass_now(simulator_config)
 
 
 @pytest.fixture(autouse=True)
