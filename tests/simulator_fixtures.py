@@ -1,6 +1,7 @@
 """Fixtures that serve the simulator over real loopback HTTP."""
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from homeassistant.util import dt as dt_util
@@ -19,12 +20,20 @@ from simulator import (
 SIMULATED_NOW = datetime(2026, 6, 15, 9, 30, tzinfo=UTC)
 
 
+def quiet(config: SimulatorConfig) -> SimulatorConfig:
+    """`config` with nothing going wrong by chance: no random alarms, no gateway outages.
+
+    Tests raise the alarms and outages they need. At a clock standing at the real now
+    (`simulator_at_hass_now`) a random outage would fail a site at some hours of the day only.
+    """
+    return replace(config, alarms_per_site_per_hour=0, outage_probability=0)
+
+
 def simulator_at_hass_now(config: SimulatorConfig) -> Simulator:
     """A simulator whose frozen clock stands at Home Assistant's (test) now.
 
     For tests whose timestamps must be near now, as the parsers' sanity window wants them.
-    That instant is the day's real one: a config that must stay quiet sets no gateway outages
-    (`outage_probability=0`) as well as no alarms, or its sites fail at some hours of the day.
+    That instant is the day's real one: a config that must stay quiet is made `quiet`.
     """
     now = dt_util.utcnow().replace(microsecond=0)
     return Simulator(config, SimulatedClock(now, frozen=True))
@@ -35,26 +44,25 @@ def small_it_expert_config(
 ) -> SimulatorConfig:
     """One small Facility Expert site and small IT Expert customers (a rack each).
 
-    No random alarms or gateway outages (tests raise them); heartbeats, polls and offsets
-    fast enough for tests.
+    Quiet (tests raise alarms and outages); heartbeats, polls and offsets fast enough for tests.
     """
-    return SimulatorConfig(
-        seed=7,
-        sites=1,
-        assets_per_site=assets_per_site,
-        alarms_per_site_per_hour=0,
-        outage_probability=0,
-        it_expert=ITExpertConfig(
-            organizations=organizations,
-            rooms_per_organization=1,
-            racks_per_room=1,
-            outlets_per_pdu=2,
-            alarms_per_organization_per_hour=0,
-            heartbeat_seconds=0.2,
-            poll_seconds=0.02,
-            offset_every=1,
-        ),
-        variations=variations or Variations(),
+    return quiet(
+        SimulatorConfig(
+            seed=7,
+            sites=1,
+            assets_per_site=assets_per_site,
+            it_expert=ITExpertConfig(
+                organizations=organizations,
+                rooms_per_organization=1,
+                racks_per_room=1,
+                outlets_per_pdu=2,
+                alarms_per_organization_per_hour=0,
+                heartbeat_seconds=0.2,
+                poll_seconds=0.02,
+                offset_every=1,
+            ),
+            variations=variations or Variations(),
+        )
     )
 
 

@@ -23,6 +23,7 @@ from scripts.demo import (
     prepare_config,
 )
 from simulator import Simulator, SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import quiet
 
 ROOT = Path(__file__).parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -62,9 +63,7 @@ def free_port() -> int:
 async def stack(tmp_path: Path, socket_enabled: None) -> AsyncIterator[Stack]:
     """Home Assistant 2026.11.0 (onboarded, with a user) and the simulator, both on loopback."""
     python = await asyncio.to_thread(ensure_environment)
-    config = SimulatorConfig(
-        seed=3, sites=1, assets_per_site=10, alarms_per_site_per_hour=0, outage_probability=0
-    )
+    config = quiet(SimulatorConfig(seed=3, sites=1, assets_per_site=10))
     port = free_port()
     prepare_config(tmp_path / "config", port)
     async with SimulatorServer(Simulator(config)) as simulator, aiohttp.ClientSession() as session:

@@ -30,6 +30,7 @@ from custom_components.ecostruxure.const import (
 )
 from simulator import Simulator, SimulatorConfig, SimulatorServer, Variations
 from simulator.variations import EXTRA_DRAWS, PRESETS, unknown_measurement_id
+from tests.simulator_fixtures import quiet
 
 # The variations every test here runs under: each preset alone, all at once, and two drawn at
 # random (reproducibly) to catch what only a combination shows; SIMULATOR_VARIATIONS_SEEDS=5,17
@@ -61,19 +62,8 @@ def variations(request: pytest.FixtureRequest) -> Variations:
 
 @pytest.fixture
 def simulator_config(variations: Variations) -> SimulatorConfig:
-    """Five small sites (three pages of two when pages are small), no alarms of their own.
-
-    No gateway outages either: the clock stands at the real now, and an outage under way then
-    would raise a communication loss (a CI run at 00:30 UTC once saw one).
-    """
-    return SimulatorConfig(
-        seed=7,
-        sites=5,
-        assets_per_site=10,
-        alarms_per_site_per_hour=0,
-        outage_probability=0,
-        variations=variations,
-    )
+    """Five small sites (three pages of two when pages are small), no alarms of their own."""
+    return quiet(SimulatorConfig(seed=7, sites=5, assets_per_site=10, variations=variations))
 
 
 @pytest.fixture

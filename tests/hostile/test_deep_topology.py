@@ -26,6 +26,7 @@ from custom_components.ecostruxure.facility_expert.data import SiteTopology
 from custom_components.ecostruxure.it_expert.data import Organization
 from custom_components.ecostruxure.topology import nearest_matching, parents_first
 from simulator import SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import quiet
 
 from .server import HostileServer
 from .test_fe_bounds import rewrite
@@ -35,9 +36,7 @@ DEPTH = 10_000
 
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
-    return SimulatorConfig(
-        seed=7, sites=1, assets_per_site=8, alarms_per_site_per_hour=0, outage_probability=0
-    )
+    return quiet(SimulatorConfig(seed=7, sites=1, assets_per_site=8))
 
 
 class Counted:

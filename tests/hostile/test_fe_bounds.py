@@ -30,6 +30,7 @@ from custom_components.ecostruxure.const import (
     DOMAIN,
 )
 from simulator import Simulator, SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import quiet
 
 from .server import HostileServer
 
@@ -39,9 +40,7 @@ type Mutate = Callable[[Any], Any]
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """Two small sites: one is spoiled, the other must not notice."""
-    return SimulatorConfig(
-        seed=7, sites=2, assets_per_site=8, alarms_per_site_per_hour=0, outage_probability=0
-    )
+    return quiet(SimulatorConfig(seed=7, sites=2, assets_per_site=8))
 
 
 def rewrite(server: HostileServer, mutate: Mutate) -> Callable[[web.Request], Awaitable[Any]]:

@@ -16,6 +16,7 @@ from custom_components.ecostruxure.api import (
     json_reading,
 )
 from simulator import SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import quiet
 
 from .server import HostileServer
 
@@ -23,9 +24,7 @@ from .server import HostileServer
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """One small site."""
-    return SimulatorConfig(
-        seed=7, sites=1, assets_per_site=8, alarms_per_site_per_hour=0, outage_probability=0
-    )
+    return quiet(SimulatorConfig(seed=7, sites=1, assets_per_site=8))
 
 
 def raw(

@@ -34,6 +34,7 @@ from custom_components.ecostruxure.const import (
     DOMAIN,
 )
 from simulator import Simulator, SimulatorConfig
+from tests.simulator_fixtures import quiet
 
 from .server import HostileServer
 
@@ -45,9 +46,7 @@ _HOP_BY_HOP = frozenset({"host", "content-length", "transfer-encoding", "connect
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """Twelve small sites, no alarms of their own: a list of six pages of two."""
-    return SimulatorConfig(
-        seed=7, sites=12, assets_per_site=8, alarms_per_site_per_hour=0, outage_probability=0
-    )
+    return quiet(SimulatorConfig(seed=7, sites=12, assets_per_site=8))
 
 
 def capped(proxy: HostileServer, cap: int) -> Handler:

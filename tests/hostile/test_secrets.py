@@ -43,6 +43,7 @@ from custom_components.ecostruxure.const import (
     SERVICE_IT_EXPERT,
 )
 from simulator import ITExpertConfig, SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import quiet
 
 from .server import Handler, HostileServer
 
@@ -200,21 +201,21 @@ async def test_it_expert_errors_carry_no_key(
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """An account whose secrets are the ones above; small IT Expert customers."""
-    return SimulatorConfig(
-        seed=7,
-        sites=2,
-        assets_per_site=8,
-        alarms_per_site_per_hour=0,
-        outage_probability=0,
-        subscription_key=SUBSCRIPTION_KEY,
-        technical_token=TECHNICAL_TOKEN,
-        it_expert=ITExpertConfig(
-            organizations=2,
-            rooms_per_organization=1,
-            racks_per_room=1,
-            outlets_per_pdu=2,
-            partner_all_key=IT_KEY,
-        ),
+    return quiet(
+        SimulatorConfig(
+            seed=7,
+            sites=2,
+            assets_per_site=8,
+            subscription_key=SUBSCRIPTION_KEY,
+            technical_token=TECHNICAL_TOKEN,
+            it_expert=ITExpertConfig(
+                organizations=2,
+                rooms_per_organization=1,
+                racks_per_room=1,
+                outlets_per_pdu=2,
+                partner_all_key=IT_KEY,
+            ),
+        )
     )
 
 

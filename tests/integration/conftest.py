@@ -24,15 +24,13 @@ from custom_components.ecostruxure.const import (
 )
 from custom_components.ecostruxure.entity import ChangeOnlyEntity
 from simulator import Simulator, SimulatorConfig, SimulatorServer
-from tests.simulator_fixtures import simulator_at_hass_now
+from tests.simulator_fixtures import quiet, simulator_at_hass_now
 
 
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """Two small sites: enough to show one failing while the other works."""
-    return SimulatorConfig(
-        seed=7, sites=2, assets_per_site=12, alarms_per_site_per_hour=0, outage_probability=0
-    )
+    return quiet(SimulatorConfig(seed=7, sites=2, assets_per_site=12))
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from custom_components.ecostruxure.facility_expert import sensor as fe_sensor
 from custom_components.ecostruxure.facility_expert.coordinator import EcoStruxureCoordinator
 from custom_components.ecostruxure.facility_expert.sensor import _sensors
 from simulator import SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import quiet
 
 from .conftest import Advance
 
@@ -34,9 +35,7 @@ type Hook = Callable[[int], Any]
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """Three sites of twelve assets: a few hundred sensors, dozens of batches."""
-    return SimulatorConfig(
-        seed=7, sites=3, assets_per_site=12, alarms_per_site_per_hour=0, outage_probability=0
-    )
+    return quiet(SimulatorConfig(seed=7, sites=3, assets_per_site=12))
 
 
 class Batches:

@@ -42,6 +42,7 @@ from simulator import (
     SimulatorConfig,
     SimulatorServer,
 )
+from tests.simulator_fixtures import quiet
 
 # The entities one organization of this simulator enables (all its organizations are alike);
 # alarm count and severity, and the alarm events of PDU banks and outlets, are off by default.
@@ -51,13 +52,13 @@ PER_ORGANIZATION = 225
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """A small Facility Expert side; three IT Expert customers and the demo organization."""
-    return SimulatorConfig(
-        seed=7,
-        sites=1,
-        assets_per_site=8,
-        alarms_per_site_per_hour=0,
-        outage_probability=0,
-        it_expert=ITExpertConfig(seed=7, alarms_per_organization_per_hour=0),
+    return quiet(
+        SimulatorConfig(
+            seed=7,
+            sites=1,
+            assets_per_site=8,
+            it_expert=ITExpertConfig(seed=7, alarms_per_organization_per_hour=0),
+        )
     )
 
 

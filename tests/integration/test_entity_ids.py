@@ -10,6 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ecostruxure.const import DOMAIN
 from simulator import SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import quiet
 
 SUFFIX = re.compile(r"_[2-9]$|_\d{2,}$")
 
@@ -17,9 +18,7 @@ SUFFIX = re.compile(r"_[2-9]$|_\d{2,}$")
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """Three sites: the simulator gives their assets the same names (TGBT...)."""
-    return SimulatorConfig(
-        seed=7, sites=3, assets_per_site=12, alarms_per_site_per_hour=0, outage_probability=0
-    )
+    return quiet(SimulatorConfig(seed=7, sites=3, assets_per_site=12))
 
 
 def site_of(unique_id: str, site_ids: list[str]) -> str:

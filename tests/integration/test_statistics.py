@@ -22,6 +22,7 @@ from custom_components.ecostruxure.facility_expert.statistics import (
     statistic_id,
 )
 from simulator import SimMeasurement, SimulatorConfig, SimulatorServer
+from tests.simulator_fixtures import quiet
 
 from .conftest import Advance
 
@@ -36,9 +37,7 @@ def mock_recorder_before_hass(async_test_recorder: Any) -> None:
 @pytest.fixture
 def simulator_config() -> SimulatorConfig:
     """One site; gateways that never drop out unless a test says so."""
-    return SimulatorConfig(
-        seed=7, sites=1, assets_per_site=10, alarms_per_site_per_hour=0, outage_probability=0
-    )
+    return quiet(SimulatorConfig(seed=7, sites=1, assets_per_site=10))
 
 
 def meter_energy(server: SimulatorServer) -> tuple[str, SimMeasurement]:
